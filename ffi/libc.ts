@@ -1,0 +1,56 @@
+// The one place that loads libc. Every symbol ctr calls is declared here, typed once.
+// Syscalls glibc does not wrap (pivot_root, pidfd_*) go through syscall(2) with numbers from constants.ts.
+import { dlopen, FFIType } from "bun:ffi";
+
+const { i32, u32, i64, u64, ptr, void: none } = FFIType;
+
+export const libc = dlopen("libc.so.6", {
+  __errno_location: { args: [], returns: ptr },
+  strerror: { args: [i32], returns: FFIType.cstring },
+  syscall: { args: [i64, i64, i64, i64], returns: i64 },
+
+  // namespaces and mounts
+  unshare: { args: [i32], returns: i32 },
+  setns: { args: [i32, i32], returns: i32 },
+  mount: { args: [ptr, ptr, ptr, u64, ptr], returns: i32 },
+  umount2: { args: [ptr, i32], returns: i32 },
+  sethostname: { args: [ptr, u64], returns: i32 },
+
+  // files
+  open: { args: [ptr, i32, u32], returns: i32 },
+  close: { args: [i32], returns: i32 },
+  dup3: { args: [i32, i32, i32], returns: i32 },
+  fcntl: { args: [i32, i32, i64], returns: i32 },
+  ioctl: { args: [i32, u64, ptr], returns: i32 },
+  chdir: { args: [ptr], returns: i32 },
+  mkdir: { args: [ptr, u32], returns: i32 },
+  mknod: { args: [ptr, u32, u64], returns: i32 },
+  symlink: { args: [ptr, ptr], returns: i32 },
+  fchown: { args: [i32, u32, u32], returns: i32 },
+  umask: { args: [u32], returns: u32 },
+  memfd_create: { args: [ptr, u32], returns: i32 },
+
+  // processes and credentials
+  execve: { args: [ptr, ptr, ptr], returns: i32 },
+  kill: { args: [i32, i32], returns: i32 },
+  getpid: { args: [], returns: i32 },
+  setsid: { args: [], returns: i32 },
+  signal: { args: [i32, ptr], returns: ptr },
+  sigprocmask: { args: [i32, ptr, ptr], returns: i32 },
+  prctl: { args: [i32, u64, u64, u64, u64], returns: i32 },
+  capget: { args: [ptr, ptr], returns: i32 },
+  capset: { args: [ptr, ptr], returns: i32 },
+  setresuid: { args: [u32, u32, u32], returns: i32 },
+  setresgid: { args: [u32, u32, u32], returns: i32 },
+  setgroups: { args: [u64, ptr], returns: i32 },
+  getrlimit: { args: [i32, ptr], returns: i32 },
+  setrlimit: { args: [i32, ptr], returns: i32 },
+
+  // terminals and sockets
+  tcgetattr: { args: [i32, ptr], returns: i32 },
+  tcsetattr: { args: [i32, i32, ptr], returns: i32 },
+  cfmakeraw: { args: [ptr], returns: none },
+  socket: { args: [i32, i32, i32], returns: i32 },
+});
+
+export const C = libc.symbols;

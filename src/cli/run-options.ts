@@ -1,0 +1,184 @@
+// `ctr run` flags → RunOptions. Pure apart from reading --env-file and checking the rootfs, and
+// every error names the flag and the value, before anything is created.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as v from "valibot";
+import { UsageError } from "../errors";
+import { DEFAULT_PATH, type RunOptions } from "../plan/plan";
+import type { Rlimit } from "../plan/schema";
+import { parseUserSpec } from "../user";
+import type { FlagDefs, ParsedCommandLine } from "./argv";
+
+export const RUN_FLAGS = {
+  rootfs: { type: "string", description: "Root filesystem directory to run in", valueHint: "DIR" },
+  name: { type: "string", description: "Container name (default: a random id)", valueHint: "NAME" },
+  hostname: { type: "string", description: "Container hostname (default: the short container id)", valueHint: "NAME" },
+  env: { type: "string", alias: "e", multiple: true, description: "Set an environment variable (KEY=VALUE, or KEY to copy it from ctr's)", valueHint: "KEY=VALUE" },
+  "env-file": { type: "string", multiple: true, description: "Read environment variables from a file", valueHint: "FILE" },
+  workdir: { type: "string", alias: "w", description: "Working directory inside the container (default /)", valueHint: "DIR" },
+  user: { type: "string", alias: "u", description: "User to run as: UID[:GID] or NAME[:GROUP]", valueHint: "USER[:GROUP]" },
+  network: { type: "string", description: "Network: none (own namespace, loopback only; the default) or host", valueHint: "none|host" },
+  tty: { type: "boolean", alias: "t", description: "Allocate a pseudo-terminal" },
+  interactive: { type: "boolean", alias: "i", description: "Keep stdin open" },
+  init: { type: "boolean", description: "Run a minimal init as PID 1 that reaps zombies and forwards signals" },
+  "read-only": { type: "boolean", description: "Mount the root filesystem read-only" },
+  privileged: { type: "boolean", description: "Give all capabilities, no masked paths, writable /sys" },
+  "cap-add": { type: "string", multiple: true, description: "Add a capability (or ALL)", valueHint: "CAP" },
+  "cap-drop": { type: "string", multiple: true, description: "Drop a capability (or ALL)", valueHint: "CAP" },
+  "security-opt": { type: "string", multiple: true, description: "Security options: no-new-privileges[=true|false]", valueHint: "OPT" },
+  ulimit: { type: "string", multiple: true, description: "Set a resource limit: NAME=SOFT[:HARD]", valueHint: "NAME=SOFT[:HARD]" },
+  "dry-run": { type: "boolean", description: "Print the plan (namespaces, mounts, cgroup writes, process) and do nothing" },
+  "log-level": { type: "string", description: "debug, info, warn or error", valueHint: "LEVEL" },
+} satisfies FlagDefs;
+
+const RLIMITS: Record<string, number> = {
+  cpu: 0, fsize: 1, data: 2, stack: 3, core: 4, rss: 5, nproc: 6, nofile: 7, memlock: 8, as: 9,
+  locks: 10, sigpending: 11, msgqueue: 12, nice: 13, rtprio: 14, rttime: 15,
+};
+
+const RlimitValue = v.union([v.literal("unlimited"), v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number))]);
+
+export function parseUlimit(value: string): Rlimit {
+  const m = /^([a-z]+)=([^:]+)(?::(.+))?$/.exec(value);
+  const type = m?.[1];
+  if (!m || type === undefined || RLIMITS[type] === undefined) {
+    throw new UsageError(`--ulimit: invalid value ${JSON.stringify(value)}: expected NAME=SOFT[:HARD] with NAME one of ${Object.keys(RLIMITS).join(", ")}`);
+  }
+  const soft = v.safeParse(RlimitValue, m[2]);
+  const hard = v.safeParse(RlimitValue, m[3] ?? m[2]);
+  if (!soft.success || !hard.success) throw new UsageError(`--ulimit: invalid value ${JSON.stringify(value)}: limits are numbers or "unlimited"`);
+  const big = (x: number | "unlimited") => (x === "unlimited" ? Infinity : x);
+  if (big(soft.output) > big(hard.output)) throw new UsageError(`--ulimit ${value}: soft limit is above the hard limit`);
+  return { type, resource: RLIMITS[type]!, soft: soft.output, hard: hard.output };
+}
+
+const ENV_KEY = /^[^=\s]+$/;
+
+/** Docker's rules: KEY=VALUE sets; a bare KEY copies ctr's own value, or is dropped if unset. */
+export function parseEnvEntry(entry: string, where: string, hostEnv: Record<string, string | undefined>): string | null {
+  const eq = entry.indexOf("=");
+  const key = eq < 0 ? entry : entry.slice(0, eq);
+  if (!ENV_KEY.test(key)) throw new UsageError(`${where}: invalid environment variable ${JSON.stringify(entry)}`);
+  if (eq >= 0) return entry;
+  const value = hostEnv[key];
+  return value === undefined ? null : `${key}=${value}`;
+}
+
+export function readEnvFile(file: string, hostEnv: Record<string, string | undefined>): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`--env-file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return text.split("\n").flatMap((line, n) => {
+    const trimmed = line.replace(/^\s+/, "");
+    if (trimmed === "" || trimmed.startsWith("#")) return [];
+    const entry = parseEnvEntry(trimmed.replace(/\r$/, ""), `--env-file ${file}:${n + 1}`, hostEnv);
+    return entry === null ? [] : [entry];
+  });
+}
+
+/** Later entries win, as with Docker; the result keeps first-seen order. */
+export function mergeEnv(entries: string[]): string[] {
+  const map = new Map<string, string>();
+  for (const e of entries) map.set(e.slice(0, e.indexOf("=")), e);
+  return [...map.values()];
+}
+
+export function parseSecurityOpts(values: string[]): { noNewPrivileges: boolean | null } {
+  let noNewPrivileges: boolean | null = null;
+  for (const opt of values) {
+    const m = /^no-new-privileges(?:[=:](true|false))?$/.exec(opt);
+    if (!m) throw new UsageError(`--security-opt: unsupported option ${JSON.stringify(opt)} (supported: no-new-privileges[=true|false])`);
+    noNewPrivileges = m[1] !== "false";
+  }
+  return { noNewPrivileges };
+}
+
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+export function newContainerId(): string {
+  const b = new Uint8Array(32);
+  crypto.getRandomValues(b);
+  return Buffer.from(b).toString("hex");
+}
+
+export interface RunRequest {
+  options: RunOptions;
+  interactive: boolean;
+  dryRun: boolean;
+  name: string | null;
+}
+
+export function buildRunRequest(
+  cl: ParsedCommandLine,
+  ctx: { hostEnv: Record<string, string | undefined>; nofileHard: number | "unlimited"; consoleSize: RunOptions["consoleSize"] },
+): RunRequest {
+  const one = (k: keyof typeof RUN_FLAGS) => cl.strings[k]?.[0];
+  const many = (k: keyof typeof RUN_FLAGS) => cl.strings[k] ?? [];
+  const flag = (k: keyof typeof RUN_FLAGS) => cl.booleans[k] ?? false;
+
+  const rootfsArg = one("rootfs");
+  if (rootfsArg === undefined) throw new UsageError("--rootfs DIR is required (running images comes with `ctr pull`)");
+  const rootfs = path.resolve(rootfsArg);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(rootfs);
+  } catch {
+    throw new UsageError(`--rootfs ${rootfsArg}: no such directory`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`--rootfs ${rootfsArg}: not a directory`);
+  if (rootfs === "/") throw new UsageError("--rootfs /: refusing to use the host's root as a container root");
+  if (cl.rest.length === 0) throw new UsageError("no command given: ctr run --rootfs DIR [flags] [--] CMD [ARG...]");
+
+  const id = newContainerId();
+  const name = one("name") ?? null;
+  if (name !== null && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new UsageError(`--name: invalid name ${JSON.stringify(name)}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+  const hostname = one("hostname") ?? id.slice(0, 12);
+  if (!HOSTNAME.test(hostname) || hostname.length > 64) throw new UsageError(`--hostname: invalid hostname ${JSON.stringify(hostname)}`);
+
+  const network = one("network") ?? "none";
+  if (network !== "none" && network !== "host") throw new UsageError(`--network: unsupported network ${JSON.stringify(network)} (supported: none, host)`);
+
+  const cwd = one("workdir") ?? "/";
+  if (!cwd.startsWith("/")) throw new UsageError(`--workdir ${cwd}: must be an absolute path`);
+
+  const tty = flag("tty");
+  const env = mergeEnv([
+    `PATH=${DEFAULT_PATH}`,
+    `HOSTNAME=${hostname}`,
+    ...(tty ? ["TERM=xterm"] : []),
+    ...many("env-file").flatMap((f) => readEnvFile(f, ctx.hostEnv)),
+    ...many("env").flatMap((e) => parseEnvEntry(e, "-e", ctx.hostEnv) ?? []),
+  ]);
+
+  const ulimits = many("ulimit").map(parseUlimit);
+  const { noNewPrivileges } = parseSecurityOpts(many("security-opt"));
+
+  return {
+    name,
+    interactive: flag("interactive"),
+    dryRun: flag("dry-run"),
+    options: {
+      id,
+      rootfs,
+      args: cl.rest,
+      env,
+      cwd,
+      user: parseUserSpec(one("user") ?? "0"),
+      hostname,
+      network,
+      tty,
+      consoleSize: tty ? ctx.consoleSize : null,
+      init: flag("init"),
+      readOnly: flag("read-only"),
+      privileged: flag("privileged"),
+      capAdd: many("cap-add"),
+      capDrop: many("cap-drop"),
+      noNewPrivileges,
+      ulimits,
+      nofileHard: ctx.nofileHard,
+    },
+  };
+}

@@ -1,0 +1,82 @@
+// `ctr run`: plan → spawn the init → hand it the plan → relay the terminal and signals → exit code.
+import * as fs from "node:fs";
+import { SIGNALS } from "../../ffi/constants";
+import { EXIT, ExitError } from "../errors";
+import { isDebug, log, sinceStart } from "../log";
+import { planContainer, type RunOptions } from "../plan/plan";
+import { spawnInit } from "../process/spawn";
+import type { Sys } from "../sys/sys";
+import { getWinsize, makeRaw, relayConsole, setWinsize } from "../terminal";
+
+/** Signals a user sends to `ctr run` that belong to the container (as `docker run --sig-proxy`). */
+export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
+
+export async function runContainer(sys: Sys, options: RunOptions, interactive: boolean): Promise<number> {
+  const debug = isDebug();
+  const step = (m: string) => log.debug(`[${sinceStart()}] ${m}`);
+  const plan = planContainer(options);
+  step("plan computed");
+
+  const init = spawnInit(sys, plan, interactive && !options.tty ? "inherit" : "ignore", debug, step);
+  const cleanups: (() => void)[] = [];
+  try {
+    init.sync.send({ type: "plan", plan });
+    let master = -1;
+    for (let msg = init.sync.receive(); msg !== null; msg = init.sync.receive()) {
+      if (msg.type === "log") log.debug(`[init +${msg.ms}ms] ${msg.message}`);
+      else if (msg.type === "console") {
+        const pidfd = sys.pidfdOpen(init.pid);
+        try {
+          master = sys.pidfdGetfd(pidfd, msg.fd);
+        } finally {
+          sys.close(pidfd);
+        }
+        cleanups.push(() => sys.close(master));
+        init.sync.send({ type: "console-ack" });
+      } else if (msg.type === "error") {
+        await init.proc.exited;
+        throw new ExitError(msg.message, msg.exitCode);
+      }
+    }
+    step("init exec'd the command");
+
+    for (const name of FORWARDED_SIGNALS) {
+      const forward = () => {
+        try {
+          sys.kill(init.pid, SIGNALS[name]!);
+        } catch {
+          /* already gone */
+        }
+      };
+      process.on(name, forward);
+      cleanups.push(() => process.off(name, forward));
+    }
+
+    let relay: Promise<void> = Promise.resolve();
+    if (master >= 0) {
+      if (process.stdin.isTTY) cleanups.push(makeRaw(0));
+      const resize = () => {
+        const size = getWinsize(0) ?? getWinsize(1);
+        if (size) setWinsize(sys, master, size);
+      };
+      process.on("SIGWINCH", resize);
+      cleanups.push(() => process.off("SIGWINCH", resize));
+      relay = relayConsole(master, interactive);
+    }
+
+    await init.proc.exited;
+    await relay;
+    step("container exited");
+    const { exitCode, signalCode } = init.proc;
+    if (signalCode) return 128 + (SIGNALS[signalCode] ?? 0);
+    return exitCode ?? EXIT.CTR_FAILED;
+  } finally {
+    for (const c of cleanups.reverse()) c();
+    try {
+      fs.closeSync(init.sync.fd);
+    } catch {
+      /* closed */
+    }
+    if (init.proc.exitCode === null && init.proc.signalCode === null) init.proc.kill(9);
+  }
+}

@@ -1,0 +1,31 @@
+// --dry-run: the plan as a person reads it. `--dry-run --log-level debug` adds the raw JSON.
+import { describeOp } from "../mounts";
+import type { InitPlan } from "./schema";
+
+export function formatPlan(plan: InitPlan): string {
+  const p = plan.process;
+  const lines = [
+    `container ${plan.id}`,
+    "namespaces:",
+    ...plan.namespaces.map((n) => `  ${n.type.padEnd(7)} ${n.mode === "new" ? "new (unshare before spawning the init)" : "host (shared)"}`),
+    ...plan.initUnshare.map((t) => `  ${t.padEnd(7)} new (unshare in the init, after it joins its cgroup)`),
+    `hostname: ${plan.hostname ?? "(host's)"}`,
+    `network: ${plan.loopback ? "own namespace, lo up" : "host"}`,
+    "rootfs:",
+    ...plan.rootfs.map((op) => `  ${describeOp(op)}`),
+    "cgroup:",
+    ...(plan.cgroup === null
+      ? ["  (none: no resource limits requested)"]
+      : [...plan.cgroup.paths.map((d) => `  mkdir ${d}`), ...plan.cgroup.writes.map((w) => `  write ${JSON.stringify(w.value)} to ${w.path}`)]),
+    "process:",
+    `  args: ${JSON.stringify(p.args)}`,
+    `  cwd: ${p.cwd}`,
+    `  user: ${p.user.user}${p.user.group === null ? "" : `:${p.user.group}`}`,
+    `  env: ${JSON.stringify(p.env)}`,
+    `  terminal: ${p.terminal}${p.init ? ", --init reaper as PID 1" : ""}`,
+    `  no_new_privs: ${p.noNewPrivileges}`,
+    `  capabilities (bounding, effective, permitted): ${p.capabilities.bounding.map((c) => `CAP_${c}`).join(" ") || "(none)"}`,
+    `  rlimits: ${p.rlimits.map((r) => `${r.type}=${r.soft}:${r.hard}`).join(" ") || "(inherited)"}`,
+  ];
+  return lines.join("\n");
+}

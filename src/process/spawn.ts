@@ -1,0 +1,87 @@
+// Starting the init stage. Bun cannot run JavaScript in a forked child and always has several
+// threads, so ctr cannot clone() into new namespaces itself. Instead the main thread unshare()s,
+// Bun.spawn()s `ctr init` (which lands in the new namespaces, as PID 1 of the new PID namespace),
+// and setns()es back into the namespaces it saved. docs/ARCHITECTURE.md has the measurements.
+import * as fs from "node:fs";
+import type { Subprocess } from "bun";
+import {
+  CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS,
+} from "../../ffi/constants";
+import type { InitPlan, NamespaceType } from "../plan/schema";
+import type { Sys } from "../sys/sys";
+import { SyncSocket } from "./sync";
+
+export const NAMESPACES: Record<NamespaceType, { flag: number; file: string }> = {
+  mount: { flag: CLONE_NEWNS, file: "mnt" },
+  uts: { flag: CLONE_NEWUTS, file: "uts" },
+  ipc: { flag: CLONE_NEWIPC, file: "ipc" },
+  pid: { flag: CLONE_NEWPID, file: "pid" },
+  net: { flag: CLONE_NEWNET, file: "net" },
+  cgroup: { flag: CLONE_NEWCGROUP, file: "cgroup" },
+};
+
+/** argv that starts this same program: the compiled binary, or bun + the entry script in development. */
+export function selfArgv(): string[] {
+  return import.meta.path.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
+}
+
+export interface InitProcess {
+  proc: Subprocess<"ignore" | "inherit", "inherit", "inherit">;
+  pid: number;
+  sync: SyncSocket;
+}
+
+export function spawnInit(
+  sys: Sys,
+  plan: InitPlan,
+  stdin: "inherit" | "ignore",
+  debug: boolean,
+  log: (m: string) => void,
+): InitProcess {
+  const fresh = plan.namespaces.filter((n) => n.mode === "new").map((n) => NAMESPACES[n.type]);
+  // pid_for_children, not pid: unshare(CLONE_NEWPID) changes only where our children go.
+  const saved = fresh.map((ns) => ({
+    ...ns,
+    fd: fs.openSync(`/proc/thread-self/ns/${ns.file === "pid" ? "pid_for_children" : ns.file}`, "r"),
+  }));
+  const flags = fresh.reduce((acc, ns) => acc | ns.flag, 0);
+  let proc: InitProcess["proc"] | undefined;
+  sys.unshare(flags);
+  try {
+    if (flags & CLONE_NEWNS) {
+      // Nothing done in this namespace may propagate back to the host.
+      sys.mount(null, "/", null, MS.REC | MS.PRIVATE, null);
+      protectSelf(sys, log);
+    }
+    proc = Bun.spawn([...selfArgv(), "init"], {
+      stdio: [stdin, "inherit", "inherit", "pipe"],
+      env: { CTR_INIT_DEBUG: debug ? "1" : "" },
+    });
+    log(`spawned init as host pid ${proc.pid} (unshare ${fresh.map((n) => n.file).join(",")})`);
+  } finally {
+    // Our own thread goes back where it was. Failing that, ctr would keep running in the
+    // container's namespaces: stop right here rather than act on the wrong mounts.
+    try {
+      for (const ns of saved) sys.setns(ns.fd, ns.flag, `back into ctr's ${ns.file} namespace`);
+    } catch (e) {
+      if (proc) proc.kill(9);
+      console.error(`ctr: fatal: ${(e as Error).message}`);
+      process.exit(125);
+    }
+    for (const ns of saved) fs.closeSync(ns.fd);
+  }
+  return { proc, pid: proc.pid, sync: new SyncSocket(proc.stdio[3] as unknown as number) };
+}
+
+/**
+ * CVE-2019-5736: a container process that reaches /proc/<init>/exe must not be able to write the
+ * host's ctr binary. The init is exec'd from a read-only bind mount of the binary made in the
+ * container's own mount namespace, so such a write fails with EROFS, and the host's mount table
+ * never sees the mount. (runc's answer was a copy in a sealed memfd: 100 MB per start for us.)
+ */
+function protectSelf(sys: Sys, log: (m: string) => void): void {
+  const exe = fs.realpathSync(process.execPath);
+  sys.mount(exe, exe, null, MS.BIND, null);
+  sys.mount(null, exe, null, MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV, null);
+  log(`bind ${exe} read-only for the init's exec`);
+}
