@@ -1,47 +1,9 @@
-// Entry point: route to a command, turn any failure into one line on stderr and an exit code.
-import { defineCommand, renderUsage, runCommand as runCitty } from "citty";
-import { initCommand } from "./commands/init";
-import { runCommand } from "./commands/run";
-import { EXIT, exitCodeOf, UsageError } from "./errors";
-import { editDistance } from "./cli/argv";
-import { VERSION } from "./version";
-
-const subCommands = { run: runCommand, init: initCommand };
-
-const main = defineCommand({
-  meta: { name: "ctr", version: VERSION, description: "Linux containers: namespaces, cgroups, overlayfs. No daemon." },
-  subCommands,
-});
-
-async function entry(argv: string[]): Promise<number> {
-  const [first, ...rest] = argv;
-  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-    process.stdout.write((await renderUsage(main)) + "\n");
-    return first === undefined ? EXIT.CTR_FAILED : 0;
-  }
-  if (first === "--version" || first === "-v" || first === "version") {
-    process.stdout.write(`ctr version ${VERSION}\n`);
-    return 0;
-  }
-  const cmd = subCommands[first as keyof typeof subCommands];
-  if (cmd === undefined) {
-    const names = Object.keys(subCommands).filter((n) => n !== "init");
-    const near = names.find((n) => editDistance(n, first) <= 2);
-    throw new UsageError(`unknown command ${JSON.stringify(first)}${near ? ` (did you mean ${near}?)` : ""}\nSee 'ctr --help'.`);
-  }
-  if (rest[0] === "--help" || rest[0] === "-h") {
-    process.stdout.write((await renderUsage(cmd, main)) + "\n");
-    return 0;
-  }
-  const { result } = await runCitty(cmd, { rawArgs: rest });
-  return typeof result === "number" ? result : 0;
+// Entry point. The init stage runs on every container start, so it loads only its own modules;
+// everything else loads the CLI. (Static imports would evaluate the whole CLI for both.)
+if (process.argv[2] === "init") {
+  const { initMain } = await import("./process/init");
+  await initMain();
+} else {
+  await import("./cli/main");
 }
-
-try {
-  process.exitCode = await entry(process.argv.slice(2));
-} catch (e) {
-  process.stderr.write(`ctr: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = exitCodeOf(e);
-}
-// Flush what is pending, then leave even if stdin listeners would keep the loop alive.
-process.exit(process.exitCode);
+export {};

@@ -6,7 +6,8 @@ import { isDebug, log, sinceStart } from "../log";
 import { planContainer, type RunOptions } from "../plan/plan";
 import { spawnInit } from "../process/spawn";
 import type { Sys } from "../sys/sys";
-import { getWinsize, makeRaw, relayConsole, setWinsize } from "../terminal";
+import { setWinsize } from "../console";
+import { getWinsize, makeRaw, relayConsole } from "../terminal";
 
 /** Signals a user sends to `ctr run` that belong to the container (as `docker run --sig-proxy`). */
 export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;

@@ -4,21 +4,26 @@
 // errors travel to the parent over the socket.
 import * as v from "valibot";
 import { CLONE_NEWCGROUP, PR_SET_DUMPABLE, PR_SET_PDEATHSIG, SIGNALS } from "../../ffi/constants";
-import { compileReaper, type Reaper } from "../../ffi/reaper";
+import type { Reaper } from "../../ffi/reaper";
 import { applyCredentials } from "../credentials";
 import { EXIT, ExitError, SysError, UsageError } from "../errors";
 import { loopbackUp } from "../network";
-import { InitPlanSchema, type InitPlan } from "../plan/schema";
+import type { InitPlan } from "../plan/schema";
 import { applyRootfs } from "../rootfs";
 import type { Sys } from "../sys/sys";
-import { openConsole } from "../terminal";
+import { LinuxSys } from "../sys/linux";
+import { openConsole } from "../console";
 import { resolveUserInRoot } from "../user";
 import { execCommand, execUnderReaper, resetSignals } from "./exec";
 import { INIT_SYNC_FD, SyncSocket } from "./sync";
 import * as fs from "node:fs";
 
-export function runInit(sys: Sys, debug: boolean): never {
-  const t0 = performance.now();
+export async function initMain(): Promise<never> {
+  return runInit(new LinuxSys(), process.env.CTR_INIT_DEBUG === "1");
+}
+
+export async function runInit(sys: Sys, debug: boolean): Promise<never> {
+  const t0 = 0; // log times since this process started: module loading counts too
   const sync = new SyncSocket(INIT_SYNC_FD);
   const log = (message: string) => {
     if (debug) sync.send({ type: "log", level: "debug", message, ms: +(performance.now() - t0).toFixed(2) });
@@ -31,9 +36,13 @@ export function runInit(sys: Sys, debug: boolean): never {
     const msg = sync.receive();
     if (msg === null) process.exit(EXIT.CTR_FAILED); // the parent is gone
     if (msg.type !== "plan") throw new Error(`sync: expected plan, got ${msg.type}`);
-    const plan = v.parse(InitPlanSchema, msg.plan);
+    const plan = msg.plan; // checked against InitPlanSchema as part of the sync message
     log("init: plan received");
-    setupContainer(sys, sync, plan, log);
+    // tcc may read host files, so compile the --init reaper before pivot_root takes them away;
+    // and load it only then: it is not on the plain start path.
+    const reaper = plan.process.init ? (await import("../../ffi/reaper")).compileReaper() : null;
+    if (reaper) log("init: reaper compiled");
+    setupContainer(sys, sync, plan, reaper, log);
   } catch (e) {
     sync.send(errorMessage(e));
     process.exit(e instanceof ExitError ? e.exitCode : EXIT.CTR_FAILED);
@@ -41,11 +50,8 @@ export function runInit(sys: Sys, debug: boolean): never {
   throw new Error("unreachable");
 }
 
-function setupContainer(sys: Sys, sync: SyncSocket, plan: InitPlan, log: (m: string) => void): never {
+function setupContainer(sys: Sys, sync: SyncSocket, plan: InitPlan, reaper: Reaper | null, log: (m: string) => void): never {
   const proc = plan.process;
-  // tcc may read host files, so compile the --init reaper before pivot_root takes them away.
-  const reaper: Reaper | null = proc.init ? compileReaper() : null;
-  if (proc.init) log("init: reaper compiled");
 
   if (plan.initUnshare.includes("cgroup")) {
     sys.unshare(CLONE_NEWCGROUP);

@@ -1,0 +1,46 @@
+// The CLI: route to a command, turn any failure into one line on stderr and an exit code.
+import { defineCommand, renderUsage, runCommand as runCitty } from "citty";
+import { runCommand } from "../commands/run";
+import { EXIT, exitCodeOf, UsageError } from "../errors";
+import { editDistance } from "./argv";
+import { VERSION } from "../version";
+
+const subCommands = { run: runCommand };
+
+const main = defineCommand({
+  meta: { name: "ctr", version: VERSION, description: "Linux containers: namespaces, cgroups, overlayfs. No daemon." },
+  subCommands,
+});
+
+async function entry(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    process.stdout.write((await renderUsage(main)) + "\n");
+    return first === undefined ? EXIT.CTR_FAILED : 0;
+  }
+  if (first === "--version" || first === "-v" || first === "version") {
+    process.stdout.write(`ctr version ${VERSION}\n`);
+    return 0;
+  }
+  const cmd = subCommands[first as keyof typeof subCommands];
+  if (cmd === undefined) {
+    const names = Object.keys(subCommands);
+    const near = names.find((n) => editDistance(n, first) <= 2);
+    throw new UsageError(`unknown command ${JSON.stringify(first)}${near ? ` (did you mean ${near}?)` : ""}\nSee 'ctr --help'.`);
+  }
+  if (rest[0] === "--help" || rest[0] === "-h") {
+    process.stdout.write((await renderUsage(cmd, main)) + "\n");
+    return 0;
+  }
+  const { result } = await runCitty(cmd, { rawArgs: rest });
+  return typeof result === "number" ? result : 0;
+}
+
+try {
+  process.exitCode = await entry(process.argv.slice(2));
+} catch (e) {
+  process.stderr.write(`ctr: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = exitCodeOf(e);
+}
+// Flush what is pending, then leave even if stdin listeners would keep the loop alive.
+process.exit(process.exitCode);

@@ -1,0 +1,44 @@
+// Runs the compiled ctr binary (dist/ctr, built by `just test`) as a user would.
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export const CTR = process.env.CTR_BIN ?? path.resolve(import.meta.dir, "../../dist/ctr");
+export const isRoot = process.getuid?.() === 0;
+export const haveBinary = fs.existsSync(CTR);
+
+export interface Result { code: number; stdout: string; stderr: string }
+
+export async function ctr(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<Result> {
+  const proc = Bun.spawn([CTR, ...args], {
+    stdin: opts.stdin === undefined ? "ignore" : new Blob([opts.stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ...opts.env },
+  });
+  const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  const code = await proc.exited;
+  return { code, stdout, stderr };
+}
+
+/** Host pids whose command line contains `marker`: how tests find a container's processes. */
+export function pidsWithMarker(marker: string): number[] {
+  const pids: number[] = [];
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${d}/cmdline`, "utf8").includes(marker)) pids.push(Number(d));
+    } catch {
+      /* exited */
+    }
+  }
+  return pids.filter((p) => p !== process.pid);
+}
+
+export async function waitFor(cond: () => boolean, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await Bun.sleep(20);
+  }
+  return cond();
+}
