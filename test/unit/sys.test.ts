@@ -56,7 +56,7 @@ describe("credentials", () => {
   test("a non-root user keeps no capabilities", () => {
     const sys = new FakeSys();
     applyCredentials(sys, proc, { uid: 1000, gid: 1000, home: "/" }, false);
-    const capset = sys.calls.find((c) => c.call === "capset")!.args[0] as { effective: bigint; permitted: bigint };
+    const capset = sys.calls.find((c) => c.call === "capset")!.args[0] as { effective: bigint; permitted: bigint; inheritable: bigint };
     expect(capset).toEqual({ effective: 0n, permitted: 0n, inheritable: 0n });
   });
   test("a capability the host withholds is an error, except under --privileged", () => {
