@@ -8,6 +8,7 @@ export const BUSYBOX = ["/bin/busybox", "/usr/bin/busybox"].find((p) => fs.exist
 export function makeBusyboxRootfs(): string {
   if (!BUSYBOX) throw new Error("busybox-static is not installed (apt-get install busybox-static)");
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "ctr-test-rootfs-"));
+  fs.chmodSync(root, 0o755); // mkdtemp makes it 0700: no other user could reach /bin
   fs.mkdirSync(path.join(root, "bin"));
   fs.mkdirSync(path.join(root, "etc"));
   fs.mkdirSync(path.join(root, "tmp"), { mode: 0o1777 });
