@@ -22,6 +22,11 @@ test-integration: build
 # Everything CI runs, with a junit report for the pass/fail count
 test: build typecheck
     {{bun}} test --reporter=junit --reporter-outfile=dist/junit.xml
+    @bash scripts/check-leaks.sh
+
+# Build, make a busybox rootfs, and run a real container in it (root; no network needed)
+demo: build
+    ./dist/ctr run --rootfs "$(bash scripts/busybox-rootfs.sh)" -- sh -c 'echo "hello from PID $$ on $(hostname)"; id; grep CapEff /proc/self/status; ps'
 
 bench: build
     bash bench/run.sh

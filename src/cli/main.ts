@@ -12,10 +12,16 @@ const main = defineCommand({
   subCommands,
 });
 
+/** citty colours its help; keep plain text for pipes and files. */
+async function usage(cmd: Parameters<typeof renderUsage>[0], parent?: Parameters<typeof renderUsage>[1]): Promise<string> {
+  const text = await renderUsage(cmd, parent);
+  return process.stdout.isTTY ? text : text.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
 async function entry(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-    process.stdout.write((await renderUsage(main)) + "\n");
+    process.stdout.write((await usage(main)) + "\n");
     return first === undefined ? EXIT.CTR_FAILED : 0;
   }
   if (first === "--version" || first === "-v" || first === "version") {
@@ -29,7 +35,7 @@ async function entry(argv: string[]): Promise<number> {
     throw new UsageError(`unknown command ${JSON.stringify(first)}${near ? ` (did you mean ${near}?)` : ""}\nSee 'ctr --help'.`);
   }
   if (rest[0] === "--help" || rest[0] === "-h") {
-    process.stdout.write((await renderUsage(cmd, main)) + "\n");
+    process.stdout.write((await usage(cmd, main)) + "\n");
     return 0;
   }
   const { result } = await runCitty(cmd, { rawArgs: rest });

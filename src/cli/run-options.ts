@@ -11,7 +11,6 @@ import type { FlagDefs, ParsedCommandLine } from "./argv";
 
 export const RUN_FLAGS = {
   rootfs: { type: "string", description: "Root filesystem directory to run in", valueHint: "DIR" },
-  name: { type: "string", description: "Container name (default: a random id)", valueHint: "NAME" },
   hostname: { type: "string", description: "Container hostname (default: the short container id)", valueHint: "NAME" },
   env: { type: "string", alias: "e", multiple: true, description: "Set an environment variable (KEY=VALUE, or KEY to copy it from ctr's)", valueHint: "KEY=VALUE" },
   "env-file": { type: "string", multiple: true, description: "Read environment variables from a file", valueHint: "FILE" },
@@ -108,7 +107,6 @@ export interface RunRequest {
   options: RunOptions;
   interactive: boolean;
   dryRun: boolean;
-  name: string | null;
 }
 
 export function buildRunRequest(
@@ -133,8 +131,6 @@ export function buildRunRequest(
   if (cl.rest.length === 0) throw new UsageError("no command given: ctr run --rootfs DIR [flags] [--] CMD [ARG...]");
 
   const id = newContainerId();
-  const name = one("name") ?? null;
-  if (name !== null && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new UsageError(`--name: invalid name ${JSON.stringify(name)}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
   const hostname = one("hostname") ?? id.slice(0, 12);
   if (!HOSTNAME.test(hostname) || hostname.length > 64) throw new UsageError(`--hostname: invalid hostname ${JSON.stringify(hostname)}`);
 
@@ -157,7 +153,6 @@ export function buildRunRequest(
   const { noNewPrivileges } = parseSecurityOpts(many("security-opt"));
 
   return {
-    name,
     interactive: flag("interactive"),
     dryRun: flag("dry-run"),
     options: {
