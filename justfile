@@ -6,7 +6,8 @@ default: build
 # Compile the single executable to dist/ctr
 build:
     mkdir -p dist
-    {{bun}} build --compile --minify --sourcemap=none src/main.ts --outfile dist/ctr
+    # --bytecode: ~20 ms less per start, twice per container (it needs the CommonJS format)
+    {{bun}} build --compile --minify --bytecode --format=cjs src/main.ts --outfile dist/ctr
 
 typecheck:
     node_modules/.bin/tsc -p .

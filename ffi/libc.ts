@@ -29,6 +29,11 @@ export const libc = dlopen("libc.so.6", {
   fchown: { args: [i32, u32, u32], returns: i32 },
   umask: { args: [u32], returns: u32 },
   memfd_create: { args: [ptr, u32], returns: i32 },
+  read: { args: [i32, ptr, u64], returns: i64 },
+  write: { args: [i32, ptr, u64], returns: i64 },
+  chmod: { args: [ptr, u32], returns: i32 },
+  access: { args: [ptr, i32], returns: i32 },
+  statx: { args: [i32, ptr, i32, u32, ptr], returns: i32 },
 
   // processes and credentials
   execve: { args: [ptr, ptr, ptr], returns: i32 },
@@ -40,9 +45,6 @@ export const libc = dlopen("libc.so.6", {
   prctl: { args: [i32, u64, u64, u64, u64], returns: i32 },
   capget: { args: [ptr, ptr], returns: i32 },
   capset: { args: [ptr, ptr], returns: i32 },
-  setresuid: { args: [u32, u32, u32], returns: i32 },
-  setresgid: { args: [u32, u32, u32], returns: i32 },
-  setgroups: { args: [u64, ptr], returns: i32 },
   getrlimit: { args: [i32, ptr], returns: i32 },
   setrlimit: { args: [i32, ptr], returns: i32 },
 

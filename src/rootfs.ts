@@ -1,6 +1,6 @@
 // Applies the RootfsOp list: bind the rootfs, pivot into it, then build /proc, /dev, /sys and the
 // masked and read-only paths from inside. A dumb loop: the order and the reasons live in plan.ts.
-import * as fs from "node:fs";
+import { chmod, fileType } from "../ffi/files";
 import { MNT_DETACH, MS, S_IFCHR } from "../ffi/constants";
 import { SysError } from "./errors";
 import { mountFlags, describeOp, type RootfsOp } from "./mounts";
@@ -17,7 +17,7 @@ export function applyRootfs(sys: Sys, ops: readonly RootfsOp[], log: StepLog): v
     log(describeOp(op));
     switch (op.op) {
       case "mount":
-        if (pivoted) ensureMountpoint(op.target);
+        if (pivoted) ensureMountpoint(sys, op.target);
         sys.mount(op.source, op.target, op.fstype, mountFlags(op.flags), op.data);
         break;
       case "pivot_root":
@@ -25,12 +25,12 @@ export function applyRootfs(sys: Sys, ops: readonly RootfsOp[], log: StepLog): v
         pivoted = true;
         break;
       case "mkdir":
-        if (!exists(op.path)) sys.mkdir(op.path, op.mode);
+        if (fileType(op.path) === null) sys.mkdir(op.path, op.mode);
         break;
       case "mknod":
         sys.mknod(op.path, S_IFCHR | op.mode, op.major, op.minor);
         // mknod's mode is filtered by the umask; devices must be usable by everyone.
-        fs.chmodSync(op.path, op.mode);
+        if (!chmod(op.path, op.mode)) throw new Error(`chmod ${op.path} failed`);
         break;
       case "symlink":
         sys.symlink(op.target, op.path);
@@ -56,44 +56,35 @@ function pivotRoot(sys: Sys, rootfs: string): void {
   sys.chdir("/");
 }
 
-function ensureMountpoint(target: string): void {
-  let st: fs.Stats | undefined;
-  try {
-    st = fs.lstatSync(target);
-  } catch {
-    st = undefined;
-  }
-  if (st === undefined) {
-    fs.mkdirSync(target, { recursive: true, mode: 0o755 });
-    return;
-  }
-  if (MUST_BE_DIRECTORY.has(target) && !st.isDirectory()) {
-    throw new Error(`rootfs: ${target} must be a directory, not a ${st.isSymbolicLink() ? "symlink" : "file"}`);
+function ensureMountpoint(sys: Sys, target: string): void {
+  const type = fileType(target);
+  if (type === null) return mkdirAll(sys, target, 0o755);
+  if (MUST_BE_DIRECTORY.has(target) && type !== "dir") {
+    throw new Error(`rootfs: ${target} must be a directory, not a ${type === "symlink" ? "symlink" : "file"}`);
   }
 }
 
-function exists(path: string): boolean {
-  try {
-    fs.lstatSync(path);
-    return true;
-  } catch {
-    return false;
+/** mkdir -p, through the seam. */
+export function mkdirAll(sys: Sys, path: string, mode: number): void {
+  let prefix = "";
+  for (const part of path.split("/").filter(Boolean)) {
+    prefix += `/${part}`;
+    const type = fileType(prefix);
+    if (type === "dir") continue;
+    if (type !== null && type !== "symlink") throw new Error(`mkdir ${path}: ${prefix} is not a directory`);
+    if (type === null) sys.mkdir(prefix, mode);
   }
 }
 
 function maskPath(sys: Sys, path: string): void {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(path);
-  } catch {
-    return; // nothing to hide
-  }
-  if (st.isDirectory()) sys.mount("tmpfs", path, "tmpfs", MS.RDONLY, "size=0");
+  const type = fileType(path);
+  if (type === null) return; // nothing to hide
+  if (type === "dir") sys.mount("tmpfs", path, "tmpfs", MS.RDONLY, "size=0");
   else sys.mount("/dev/null", path, null, MS.BIND, null);
 }
 
 function readonlyPath(sys: Sys, path: string): void {
-  if (!exists(path)) return;
+  if (fileType(path) === null) return;
   try {
     sys.mount(path, path, null, MS.BIND | MS.REC, null);
   } catch (e) {

@@ -1,6 +1,6 @@
 // -u USER[:GROUP] → uid, gid, home. Names are looked up in the container's own /etc/passwd and
 // /etc/group (read after pivot_root, so a rootfs cannot point the lookup at host files).
-import * as fs from "node:fs";
+import { readTextFile } from "../ffi/files";
 import { UsageError } from "./errors";
 import type { UserSpec } from "./plan/schema";
 
@@ -69,13 +69,7 @@ export function resolveUser(spec: UserSpec, passwd: PasswdEntry[], groups: Group
 }
 
 export function resolveUserInRoot(spec: UserSpec): ExecUser {
-  const read = (p: string) => {
-    try {
-      return fs.readFileSync(p, "utf8");
-    } catch {
-      return "";
-    }
-  };
+  const read = (p: string) => readTextFile(p) ?? "";
   // Numeric users still take their primary group and home from passwd, when they are listed there.
   const groups = typeof spec.group === "string" ? parseGroup(read("/etc/group")) : [];
   return resolveUser(spec, parsePasswd(read("/etc/passwd")), groups);

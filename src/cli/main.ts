@@ -7,7 +7,7 @@ import { VERSION } from "../version";
 
 const subCommands = { run: runCommand };
 
-const main = defineCommand({
+const ctrCommand = defineCommand({
   meta: { name: "ctr", version: VERSION, description: "Linux containers: namespaces, cgroups, overlayfs. No daemon." },
   subCommands,
 });
@@ -21,7 +21,7 @@ async function usage(cmd: Parameters<typeof renderUsage>[0], parent?: Parameters
 async function entry(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-    process.stdout.write((await usage(main)) + "\n");
+    process.stdout.write((await usage(ctrCommand)) + "\n");
     return first === undefined ? EXIT.CTR_FAILED : 0;
   }
   if (first === "--version" || first === "-v" || first === "version") {
@@ -35,18 +35,21 @@ async function entry(argv: string[]): Promise<number> {
     throw new UsageError(`unknown command ${JSON.stringify(first)}${near ? ` (did you mean ${near}?)` : ""}\nSee 'ctr --help'.`);
   }
   if (rest[0] === "--help" || rest[0] === "-h") {
-    process.stdout.write((await usage(cmd, main)) + "\n");
+    process.stdout.write((await usage(cmd, ctrCommand)) + "\n");
     return 0;
   }
   const { result } = await runCitty(cmd, { rawArgs: rest });
   return typeof result === "number" ? result : 0;
 }
 
-try {
-  process.exitCode = await entry(process.argv.slice(2));
-} catch (e) {
-  process.stderr.write(`ctr: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = exitCodeOf(e);
+export async function main(argv: string[]): Promise<never> {
+  let code: number;
+  try {
+    code = await entry(argv);
+  } catch (e) {
+    process.stderr.write(`ctr: ${e instanceof Error ? e.message : String(e)}\n`);
+    code = exitCodeOf(e);
+  }
+  // Leave even if stdin listeners would keep the loop alive.
+  process.exit(code);
 }
-// Flush what is pending, then leave even if stdin listeners would keep the loop alive.
-process.exit(process.exitCode);

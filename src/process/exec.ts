@@ -1,6 +1,6 @@
 // The last step of the init: find the command in the container's PATH and execve it, turning the
 // failure into Docker's exit codes (127 not found, 126 cannot invoke) and messages.
-import * as fs from "node:fs";
+import { fileType, isExecutable } from "../../ffi/files";
 import { ptr } from "bun:ffi";
 import { C } from "../../ffi/libc";
 import type { Reaper } from "../../ffi/reaper";
@@ -50,19 +50,8 @@ export function execUnderReaper(reaper: Reaper, args: string[], env: string[], b
   const cmd = args[0]!;
   let denied = false;
   for (const path of commandCandidates(cmd, env)) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(path);
-    } catch {
-      continue;
-    }
-    try {
-      fs.accessSync(path, fs.constants.X_OK);
-    } catch {
-      denied = true;
-      continue;
-    }
-    if (!st.isFile()) {
+    if (fileType(path) === null) continue;
+    if (!isExecutable(path) || fileType(path) === "dir") {
       denied = true;
       continue;
     }

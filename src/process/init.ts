@@ -2,21 +2,19 @@
 // PID 1 there). It reads the plan from the sync socket, builds the container around itself and
 // finally execve()s the command. Nothing it prints reaches the container's stdout: its logs and
 // errors travel to the parent over the socket.
-import * as v from "valibot";
 import { CLONE_NEWCGROUP, PR_SET_DUMPABLE, PR_SET_PDEATHSIG, SIGNALS } from "../../ffi/constants";
 import type { Reaper } from "../../ffi/reaper";
 import { applyCredentials } from "../credentials";
 import { EXIT, ExitError, SysError, UsageError } from "../errors";
 import { loopbackUp } from "../network";
 import type { InitPlan } from "../plan/schema";
-import { applyRootfs } from "../rootfs";
+import { applyRootfs, mkdirAll } from "../rootfs";
 import type { Sys } from "../sys/sys";
 import { LinuxSys } from "../sys/linux";
 import { openConsole } from "../console";
 import { resolveUserInRoot } from "../user";
 import { execCommand, execUnderReaper, resetSignals } from "./exec";
 import { INIT_SYNC_FD, SyncSocket } from "./sync";
-import * as fs from "node:fs";
 
 export async function initMain(): Promise<never> {
   return runInit(new LinuxSys(), process.env.CTR_INIT_DEBUG === "1");
@@ -71,7 +69,7 @@ function setupContainer(sys: Sys, sync: SyncSocket, plan: InitPlan, reaper: Reap
   applyRootfs(sys, plan.rootfs.filter((op) => op.op !== "readonly-root"), (m) => log(`rootfs: ${m}`));
   const user = resolveUserInRoot(proc.user);
   log(`user: uid=${user.uid} gid=${user.gid} home=${user.home}`);
-  if (!fs.existsSync(proc.cwd)) fs.mkdirSync(proc.cwd, { recursive: true, mode: 0o755 });
+  mkdirAll(sys, proc.cwd, 0o755);
   applyRootfs(sys, readonlyRoot, (m) => log(`rootfs: ${m}`));
 
   if (proc.terminal) {
@@ -107,7 +105,6 @@ function setupContainer(sys: Sys, sync: SyncSocket, plan: InitPlan, reaper: Reap
 function errorMessage(e: unknown) {
   const exitCode = e instanceof ExitError ? e.exitCode : EXIT.CTR_FAILED;
   if (e instanceof SysError) return { type: "error" as const, message: e.message, exitCode, syscall: e.syscall, errno: e.code };
-  if (e instanceof v.ValiError) return { type: "error" as const, message: `plan: ${v.summarize(e.issues)}`, exitCode };
   if (e instanceof Error || e instanceof UsageError) return { type: "error" as const, message: e.message, exitCode };
   return { type: "error" as const, message: String(e), exitCode };
 }

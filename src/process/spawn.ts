@@ -10,6 +10,7 @@ import {
 import type { InitPlan, NamespaceType } from "../plan/schema";
 import type { Sys } from "../sys/sys";
 import { SyncSocket } from "./sync";
+import { parseSyncMessage } from "./sync-schema";
 
 export const NAMESPACES: Record<NamespaceType, { flag: number; file: string }> = {
   mount: { flag: CLONE_NEWNS, file: "mnt" },
@@ -22,7 +23,7 @@ export const NAMESPACES: Record<NamespaceType, { flag: number; file: string }> =
 
 /** argv that starts this same program: the compiled binary, or bun + the entry script in development. */
 export function selfArgv(): string[] {
-  return import.meta.path.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
+  return Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
 }
 
 export interface InitProcess {
@@ -70,7 +71,7 @@ export function spawnInit(
     }
     for (const ns of saved) fs.closeSync(ns.fd);
   }
-  return { proc, pid: proc.pid, sync: new SyncSocket(proc.stdio[3] as unknown as number) };
+  return { proc, pid: proc.pid, sync: new SyncSocket(proc.stdio[3] as unknown as number, parseSyncMessage) };
 }
 
 /**

@@ -102,13 +102,13 @@ export class LinuxSys implements Sys {
   setgroups(gids: number[]): void {
     const list = new Uint32Array(gids.length || 1);
     list.set(gids);
-    check(C.setgroups(gids.length, ptr(list)), "setgroups", `[${gids.join(",")}]`);
+    check(C.syscall(SYS.setgroups, gids.length, BigInt(ptr(list)), 0), "setgroups", `[${gids.join(",")}]`);
   }
   setresgid(gid: number): void {
-    check(C.setresgid(gid, gid, gid), "setresgid", String(gid));
+    check(C.syscall(SYS.setresgid, gid, gid, gid), "setresgid", String(gid));
   }
   setresuid(uid: number): void {
-    check(C.setresuid(uid, uid, uid), "setresuid", String(uid));
+    check(C.syscall(SYS.setresuid, uid, uid, uid), "setresuid", String(uid));
   }
   setrlimit(resource: number, soft: bigint, hard: bigint, what: string): void {
     check(C.setrlimit(resource, ptr(new BigUint64Array([soft, hard]))), "setrlimit", what);

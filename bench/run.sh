@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# ctr run vs runc run vs crun run, /bin/true in the same busybox rootfs, one hyperfine call.
+# crun 1.8 refuses this host's hybrid cgroups, so everything runs inside a private mount namespace
+# where /sys/fs/cgroup/unified is covered by an empty tmpfs (the same environment for all three).
+# Writes bench/RESULTS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$PWD/bench/.work
+mkdir -p "$work"
+rootfs=$(bash scripts/busybox-rootfs.sh "$work/rootfs")
+bundle=$work/bundle
+rm -rf "$bundle" && mkdir -p "$bundle"
+(cd "$bundle" && runc spec)
+node_modules/.bin/bun -e '
+  const f = process.argv[1], c = JSON.parse(require("fs").readFileSync(f, "utf8"));
+  c.root = { path: process.argv[2], readonly: false };
+  c.process.terminal = false;
+  c.process.args = ["/bin/true"];
+  require("fs").writeFileSync(f, JSON.stringify(c, null, 2));
+' "$bundle/config.json" "$rootfs"
+
+runs=${BENCH_RUNS:-40}
+unshare --mount --propagation private bash -euo pipefail -c '
+  if mountpoint -q /sys/fs/cgroup/unified; then umount -l /sys/fs/cgroup/unified; mount -t tmpfs -o size=4k none /sys/fs/cgroup/unified; fi
+  hyperfine -N --warmup 5 --runs '"$runs"' --export-json '"$work"'/run.json \
+    -n ctr  "'"$PWD"'/dist/ctr run --rootfs '"$rootfs"' /bin/true" \
+    -n runc "runc run -b '"$bundle"' ctr-bench-runc" \
+    -n crun "crun run -b '"$bundle"' ctr-bench-crun"
+'
+node_modules/.bin/bun bench/report.ts "$work/run.json" bench/RESULTS.md
+cat bench/RESULTS.md
