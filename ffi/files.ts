@@ -13,11 +13,11 @@ const S_IFMT = 0o170000;
 
 export type FileType = "dir" | "file" | "symlink" | "other";
 
-/** lstat's file type, or null if the path does not exist (or cannot be reached). */
-export function fileType(path: string): FileType | null {
+/** lstat's file type (stat's with follow), or null if the path does not exist or cannot be reached. */
+export function fileType(path: string, follow = false): FileType | null {
   const buf = new Uint8Array(256); // struct statx
   const p = cstr(path);
-  if (C.statx(AT_FDCWD, ptr(p), AT_SYMLINK_NOFOLLOW, STATX_TYPE, ptr(buf)) < 0) return null;
+  if (C.statx(AT_FDCWD, ptr(p), follow ? 0 : AT_SYMLINK_NOFOLLOW, STATX_TYPE, ptr(buf)) < 0) return null;
   const mode = (buf[0x1c]! | (buf[0x1d]! << 8)) & S_IFMT;
   return mode === 0o040000 ? "dir" : mode === 0o100000 ? "file" : mode === 0o120000 ? "symlink" : "other";
 }
@@ -70,4 +70,23 @@ export function chmod(path: string, mode: number): boolean {
 export function isExecutable(path: string): boolean {
   const p = cstr(path);
   return C.access(ptr(p), 1 /* X_OK */) === 0;
+}
+
+/** readlink(2), or null. */
+export function readLink(path: string): string | null {
+  const p = cstr(path);
+  const buf = Buffer.alloc(4096);
+  const n = Number(C.readlink(ptr(p), ptr(buf), buf.length));
+  return n < 0 ? null : buf.toString("utf8", 0, n);
+}
+
+/** An absolute, normalised path (like path.resolve, without loading node:path). */
+export function absolutePath(p: string, cwd = process.cwd()): string {
+  const parts: string[] = [];
+  for (const part of (p.startsWith("/") ? p : `${cwd}/${p}`).split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join("/")}`;
 }

@@ -33,6 +33,7 @@ export const libc = dlopen("libc.so.6", {
   write: { args: [i32, ptr, u64], returns: i64 },
   chmod: { args: [ptr, u32], returns: i32 },
   access: { args: [ptr, i32], returns: i32 },
+  readlink: { args: [ptr, ptr, u64], returns: i64 },
   statx: { args: [i32, ptr, i32, u32, ptr], returns: i32 },
 
   // processes and credentials

@@ -1,8 +1,10 @@
 // The init's side of a pseudo-terminal: open the pair inside the container's own devpts instance
 // and make the slave the controlling terminal. (terminal.ts has the parent's side.)
 import {
-  O_CLOEXEC, O_NOCTTY, O_RDWR, TIOCGPTN, TIOCSCTTY, TIOCSPTLCK, TIOCSWINSZ,
+  O_CLOEXEC, O_NOCTTY, O_RDWR, TIOCGPTN, TIOCGWINSZ, TIOCSCTTY, TIOCSPTLCK, TIOCSWINSZ,
 } from "../ffi/constants";
+import { ptr } from "bun:ffi";
+import { C } from "../ffi/libc";
 import type { Sys } from "./sys/sys";
 
 export interface ConsoleSize { rows: number; cols: number }
@@ -30,3 +32,9 @@ export function setWinsize(sys: Sys, fd: number, size: ConsoleSize): void {
   sys.ioctl(fd, TIOCSWINSZ, new Uint8Array(ws.buffer), "TIOCSWINSZ");
 }
 
+
+export function getWinsize(fd: number): ConsoleSize | null {
+  const ws = new Uint16Array(4);
+  if (C.ioctl(fd, TIOCGWINSZ, ptr(ws)) < 0) return null;
+  return { rows: ws[0]!, cols: ws[1]! };
+}

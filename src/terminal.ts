@@ -4,14 +4,8 @@
 import * as fs from "node:fs";
 import { ptr } from "bun:ffi";
 import { C } from "../ffi/libc";
-import { TCSANOW, TIOCGWINSZ } from "../ffi/constants";
-import type { ConsoleSize } from "./console";
+import { TCSANOW } from "../ffi/constants";
 
-export function getWinsize(fd: number): ConsoleSize | null {
-  const ws = new Uint16Array(4);
-  if (C.ioctl(fd, TIOCGWINSZ, ptr(ws)) < 0) return null;
-  return { rows: ws[0]!, cols: ws[1]! };
-}
 
 /** Puts fd in raw mode; the returned function restores it (idempotent). */
 export function makeRaw(fd: number): () => void {

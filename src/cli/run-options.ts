@@ -1,7 +1,6 @@
 // `ctr run` flags → RunOptions. Pure apart from reading --env-file and checking the rootfs, and
 // every error names the flag and the value, before anything is created.
-import * as fs from "node:fs";
-import * as path from "node:path";
+import { absolutePath, fileType, readTextFile } from "../../ffi/files";
 import * as v from "valibot";
 import { UsageError } from "../errors";
 import { DEFAULT_PATH, type RunOptions } from "../plan/plan";
@@ -64,12 +63,8 @@ export function parseEnvEntry(entry: string, where: string, hostEnv: Record<stri
 }
 
 export function readEnvFile(file: string, hostEnv: Record<string, string | undefined>): string[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new UsageError(`--env-file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  const text = readTextFile(file);
+  if (text === null) throw new UsageError(`--env-file ${file}: cannot read the file`);
   return text.split("\n").flatMap((line, n) => {
     const trimmed = line.replace(/^\s+/, "");
     if (trimmed === "" || trimmed.startsWith("#")) return [];
@@ -119,14 +114,10 @@ export function buildRunRequest(
 
   const rootfsArg = one("rootfs");
   if (rootfsArg === undefined) throw new UsageError("--rootfs DIR is required (running images comes with `ctr pull`)");
-  const rootfs = path.resolve(rootfsArg);
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(rootfs);
-  } catch {
-    throw new UsageError(`--rootfs ${rootfsArg}: no such directory`);
-  }
-  if (!st.isDirectory()) throw new UsageError(`--rootfs ${rootfsArg}: not a directory`);
+  const rootfs = absolutePath(rootfsArg);
+  const type = fileType(rootfs, true);
+  if (type === null) throw new UsageError(`--rootfs ${rootfsArg}: no such directory`);
+  if (type !== "dir") throw new UsageError(`--rootfs ${rootfsArg}: not a directory`);
   if (rootfs === "/") throw new UsageError("--rootfs /: refusing to use the host's root as a container root");
   if (cl.rest.length === 0) throw new UsageError("no command given: ctr run --rootfs DIR [flags] [--] CMD [ARG...]");
 

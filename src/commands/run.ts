@@ -7,7 +7,7 @@ import { planContainer } from "../plan/plan";
 import { formatPlan } from "../plan/format";
 import { LinuxSys } from "../sys/linux";
 import { traced } from "../sys/trace";
-import { getWinsize } from "../terminal";
+import { getWinsize } from "../console";
 import { RLIMIT_NOFILE } from "../../ffi/constants";
 
 export const runCommand = defineCommand({

@@ -1,13 +1,11 @@
 // `ctr run`: plan → spawn the init → hand it the plan → relay the terminal and signals → exit code.
-import * as fs from "node:fs";
 import { SIGNALS } from "../../ffi/constants";
 import { EXIT, ExitError } from "../errors";
 import { isDebug, log, sinceStart } from "../log";
 import { planContainer, type RunOptions } from "../plan/plan";
 import { spawnInit } from "../process/spawn";
 import type { Sys } from "../sys/sys";
-import { setWinsize } from "../console";
-import { getWinsize, makeRaw, relayConsole } from "../terminal";
+import { getWinsize, setWinsize } from "../console";
 
 /** Signals a user sends to `ctr run` that belong to the container (as `docker run --sig-proxy`). */
 export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
@@ -55,6 +53,8 @@ export async function runContainer(sys: Sys, options: RunOptions, interactive: b
 
     let relay: Promise<void> = Promise.resolve();
     if (master >= 0) {
+      // Only -t needs the relay (and its node:fs streams): load it only then.
+      const { makeRaw, relayConsole } = await import("../terminal");
       if (process.stdin.isTTY) cleanups.push(makeRaw(0));
       const resize = () => {
         const size = getWinsize(0) ?? getWinsize(1);
@@ -73,11 +73,7 @@ export async function runContainer(sys: Sys, options: RunOptions, interactive: b
     return exitCode ?? EXIT.CTR_FAILED;
   } finally {
     for (const c of cleanups.reverse()) c();
-    try {
-      fs.closeSync(init.sync.fd);
-    } catch {
-      /* closed */
-    }
+    sys.close(init.sync.fd);
     if (init.proc.exitCode === null && init.proc.signalCode === null) init.proc.kill(9);
   }
 }

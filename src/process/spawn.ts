@@ -2,7 +2,8 @@
 // threads, so ctr cannot clone() into new namespaces itself. Instead the main thread unshare()s,
 // Bun.spawn()s `ctr init` (which lands in the new namespaces, as PID 1 of the new PID namespace),
 // and setns()es back into the namespaces it saved. docs/ARCHITECTURE.md has the measurements.
-import * as fs from "node:fs";
+import { readLink } from "../../ffi/files";
+import { O_CLOEXEC, O_RDONLY } from "../../ffi/constants";
 import type { Subprocess } from "bun";
 import {
   CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS,
@@ -43,7 +44,7 @@ export function spawnInit(
   // pid_for_children, not pid: unshare(CLONE_NEWPID) changes only where our children go.
   const saved = fresh.map((ns) => ({
     ...ns,
-    fd: fs.openSync(`/proc/thread-self/ns/${ns.file === "pid" ? "pid_for_children" : ns.file}`, "r"),
+    fd: sys.open(`/proc/thread-self/ns/${ns.file === "pid" ? "pid_for_children" : ns.file}`, O_RDONLY | O_CLOEXEC),
   }));
   const flags = fresh.reduce((acc, ns) => acc | ns.flag, 0);
   let proc: InitProcess["proc"] | undefined;
@@ -69,7 +70,7 @@ export function spawnInit(
       console.error(`ctr: fatal: ${(e as Error).message}`);
       process.exit(125);
     }
-    for (const ns of saved) fs.closeSync(ns.fd);
+    for (const ns of saved) sys.close(ns.fd);
   }
   return { proc, pid: proc.pid, sync: new SyncSocket(proc.stdio[3] as unknown as number, parseSyncMessage) };
 }
@@ -81,7 +82,7 @@ export function spawnInit(
  * never sees the mount. (runc's answer was a copy in a sealed memfd: 100 MB per start for us.)
  */
 function protectSelf(sys: Sys, log: (m: string) => void): void {
-  const exe = fs.realpathSync(process.execPath);
+  const exe = readLink("/proc/self/exe") ?? process.execPath;
   sys.mount(exe, exe, null, MS.BIND, null);
   sys.mount(null, exe, null, MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV, null);
   log(`bind ${exe} read-only for the init's exec`);
