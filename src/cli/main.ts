@@ -1,5 +1,5 @@
 // The CLI: route to a command, turn any failure into one line on stderr and an exit code.
-import { defineCommand, renderUsage, runCommand as runCitty } from "citty";
+import type { CommandDef, ParsedArgs } from "citty";
 import { runCommand } from "../commands/run";
 import { EXIT, exitCodeOf, UsageError } from "../errors";
 import { editDistance } from "./argv";
@@ -7,13 +7,18 @@ import { VERSION } from "../version";
 
 const subCommands = { run: runCommand };
 
-const ctrCommand = defineCommand({
+const ctrCommand: CommandDef = {
   meta: { name: "ctr", version: VERSION, description: "Linux containers: namespaces, cgroups, overlayfs. No daemon." },
   subCommands,
-});
+};
 
-/** citty colours its help; keep plain text for pipes and files. */
-async function usage(cmd: Parameters<typeof renderUsage>[0], parent?: Parameters<typeof renderUsage>[1]): Promise<string> {
+/**
+ * Help comes from citty, loaded only here: evaluating it costs ~7 ms, on every container start
+ * otherwise. (Commands parse their own Docker-style argv; see argv.ts.) citty colours its help;
+ * keep plain text for pipes and files.
+ */
+async function usage(cmd: CommandDef, parent?: CommandDef): Promise<string> {
+  const { renderUsage } = await import("citty");
   const text = await renderUsage(cmd, parent);
   return process.stdout.isTTY ? text : text.replace(/\x1b\[[0-9;]*m/g, "");
 }
@@ -38,7 +43,7 @@ async function entry(argv: string[]): Promise<number> {
     process.stdout.write((await usage(cmd, ctrCommand)) + "\n");
     return 0;
   }
-  const { result } = await runCitty(cmd, { rawArgs: rest });
+  const result = await cmd.run({ rawArgs: rest, args: { _: rest } as unknown as ParsedArgs, cmd });
   return typeof result === "number" ? result : 0;
 }
 

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import type { CommandDef } from "citty";
 import { parseCommandLine, toCittyArgs } from "../cli/argv";
 import { buildRunRequest, RUN_FLAGS } from "../cli/run-options";
 import { runContainer } from "../container/run";
@@ -10,7 +10,8 @@ import { traced } from "../sys/trace";
 import { getWinsize } from "../console";
 import { RLIMIT_NOFILE } from "../../ffi/constants";
 
-export const runCommand = defineCommand({
+// A citty command definition; citty itself is loaded only to render help (cli/main.ts).
+export const runCommand = {
   meta: { name: "run", description: "Run a command in a new container: ctr run --rootfs DIR [flags] [--] CMD [ARG...]" },
   args: toCittyArgs(RUN_FLAGS),
   async run({ rawArgs }) {
@@ -32,4 +33,4 @@ export const runCommand = defineCommand({
     }
     return runContainer(sys, req.options, req.interactive);
   },
-});
+} satisfies CommandDef;
