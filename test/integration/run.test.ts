@@ -186,6 +186,15 @@ describe.skipIf(!enabled)("ctr run (root, real kernel)", () => {
     });
   });
 
+  test.skipIf(!Bun.which("script"))("-t on a real terminal: window size passed in, terminal restored after", async () => {
+    // script(1) gives ctr a pty as its terminal, sized 33x77 by stty.
+    const inner = `stty rows 33 cols 77; ${CTR} run -t --rootfs ${R} stty size; stty -a | grep -o -- ' -*icanon'; ${CTR} run -t --rootfs ${R} sh -c 'exit 3'; echo rc=$?; stty -a | grep -o -- ' -*icanon'`;
+    const p = Bun.spawn(["script", "-qec", inner, "/dev/null"], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const out = (await new Response(p.stdout).text()).replace(/\r/g, "");
+    expect(await p.exited).toBe(0);
+    expect(out).toBe("33 77\n icanon\nrc=3\n icanon\n"); // canonical mode again after each run
+  });
+
   describe("exit codes and errors", () => {
     test("the command's exit code is ctr's", async () => {
       expect((await sh("exit 7")).code).toBe(7);
