@@ -1,6 +1,8 @@
 // `ctr run` flags → RunOptions. Pure apart from reading --env-file and checking the rootfs, and
 // every error names the flag and the value, before anything is created.
-import { absolutePath, fileType, readTextFile } from "../../ffi/files";
+import { absolutePath, deviceNumber, fileType, readTextFile } from "../../ffi/files";
+import { normalizeParent, parseResources } from "../cgroups/index";
+import { parseCpuList } from "../cgroups/resources";
 import * as v from "valibot";
 import { UsageError } from "../errors";
 import { DEFAULT_PATH, type RunOptions } from "../plan/plan";
@@ -25,6 +27,23 @@ export const RUN_FLAGS = {
   "cap-drop": { type: "string", multiple: true, description: "Drop a capability (or ALL)", valueHint: "CAP" },
   "security-opt": { type: "string", multiple: true, description: "Security options: no-new-privileges[=true|false]", valueHint: "OPT" },
   ulimit: { type: "string", multiple: true, description: "Set a resource limit: NAME=SOFT[:HARD]", valueHint: "NAME=SOFT[:HARD]" },
+  memory: { type: "string", alias: "m", description: "Memory limit (b, k, m, g)", valueHint: "BYTES" },
+  "memory-swap": { type: "string", description: "Memory plus swap limit; -1 for unlimited swap", valueHint: "BYTES" },
+  "memory-reservation": { type: "string", description: "Memory soft limit", valueHint: "BYTES" },
+  "oom-kill-disable": { type: "boolean", description: "Disable the OOM killer (cgroup v1 only)" },
+  cpus: { type: "string", description: "Number of CPUs (fractional)", valueHint: "N" },
+  "cpu-period": { type: "string", description: "CFS period in microseconds", valueHint: "US" },
+  "cpu-quota": { type: "string", description: "CFS quota in microseconds", valueHint: "US" },
+  "cpu-shares": { type: "string", alias: "c", description: "Relative CPU weight (2..262144; cpu.weight on v2)", valueHint: "N" },
+  "cpuset-cpus": { type: "string", description: "CPUs to run on (0-3, 0,1)", valueHint: "LIST" },
+  "cpuset-mems": { type: "string", description: "Memory nodes to use (0-3, 0,1)", valueHint: "LIST" },
+  "pids-limit": { type: "string", description: "Maximum number of processes (-1 or 0: unlimited)", valueHint: "N" },
+  "blkio-weight": { type: "string", description: "Block I/O weight (10..1000)", valueHint: "N" },
+  "device-read-bps": { type: "string", multiple: true, description: "Read rate limit for a device", valueHint: "DEVICE:RATE" },
+  "device-write-bps": { type: "string", multiple: true, description: "Write rate limit for a device", valueHint: "DEVICE:RATE" },
+  "device-read-iops": { type: "string", multiple: true, description: "Read IO/s limit for a device", valueHint: "DEVICE:IOPS" },
+  "device-write-iops": { type: "string", multiple: true, description: "Write IO/s limit for a device", valueHint: "DEVICE:IOPS" },
+  "cgroup-parent": { type: "string", description: "Parent cgroup for the container's cgroup (default /ctr)", valueHint: "PATH" },
   "dry-run": { type: "boolean", description: "Print the plan (namespaces, mounts, cgroup writes, process) and do nothing" },
   "log-level": { type: "string", description: "debug, info, warn or error", valueHint: "LEVEL" },
 } satisfies FlagDefs;
@@ -106,7 +125,7 @@ export interface RunRequest {
 
 export function buildRunRequest(
   cl: ParsedCommandLine,
-  ctx: { hostEnv: Record<string, string | undefined>; nofileHard: number | "unlimited"; consoleSize: RunOptions["consoleSize"] },
+  ctx: { hostEnv: Record<string, string | undefined>; nofileHard: number | "unlimited"; consoleSize: RunOptions["consoleSize"]; hostCpus: string },
 ): RunRequest {
   const one = (k: keyof typeof RUN_FLAGS) => cl.strings[k]?.[0];
   const many = (k: keyof typeof RUN_FLAGS) => cl.strings[k] ?? [];
@@ -141,6 +160,35 @@ export function buildRunRequest(
   ]);
 
   const ulimits = many("ulimit").map(parseUlimit);
+  const resources = parseResources(
+    {
+      memory: one("memory"),
+      memorySwap: one("memory-swap"),
+      memoryReservation: one("memory-reservation"),
+      oomKillDisable: flag("oom-kill-disable"),
+      cpus: one("cpus"),
+      cpuPeriod: one("cpu-period"),
+      cpuQuota: one("cpu-quota"),
+      cpuShares: one("cpu-shares"),
+      cpusetCpus: one("cpuset-cpus"),
+      cpusetMems: one("cpuset-mems"),
+      pidsLimit: one("pids-limit"),
+      blkioWeight: one("blkio-weight"),
+      deviceReadBps: cl.strings["device-read-bps"],
+      deviceWriteBps: cl.strings["device-write-bps"],
+      deviceReadIops: cl.strings["device-read-iops"],
+      deviceWriteIops: cl.strings["device-write-iops"],
+    },
+    {
+      hostCpus: parseCpuList(ctx.hostCpus, "host").length,
+      deviceNumber: (p, flag) => {
+        const dev = deviceNumber(p);
+        if (dev === null) throw new UsageError(`${flag}: ${p} is not a device on this host`);
+        return dev;
+      },
+    },
+  );
+  const cgroupParent = normalizeParent(one("cgroup-parent") ?? "/ctr");
   const { noNewPrivileges } = parseSecurityOpts(many("security-opt"));
 
   return {
@@ -165,6 +213,8 @@ export function buildRunRequest(
       noNewPrivileges,
       ulimits,
       nofileHard: ctx.nofileHard,
+      resources,
+      cgroupParent,
     },
   };
 }

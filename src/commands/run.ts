@@ -9,6 +9,7 @@ import { LinuxSys } from "../sys/linux";
 import { traced } from "../sys/trace";
 import { getWinsize } from "../console";
 import { RLIMIT_NOFILE } from "../../ffi/constants";
+import { detectCgroupHost } from "../cgroups/index";
 
 // A citty command definition; citty itself is loaded only to render help (cli/main.ts).
 export const runCommand = {
@@ -20,17 +21,19 @@ export const runCommand = {
     if (level) setLogLevel(level);
     const sys = traced(new LinuxSys());
     const hard = sys.getrlimit(RLIMIT_NOFILE).hard;
+    const cgroups = detectCgroupHost();
     const req = buildRunRequest(cl, {
       hostEnv: process.env,
       nofileHard: hard >= 2n ** 63n ? "unlimited" : Number(hard),
       consoleSize: getWinsize(0) ?? getWinsize(1),
+      hostCpus: cgroups.cpus,
     });
     if (req.dryRun) {
-      const plan = planContainer(req.options);
+      const plan = planContainer(req.options, cgroups);
       process.stdout.write(formatPlan(plan) + "\n");
       log.debug(JSON.stringify(plan, null, 2));
       return 0;
     }
-    return runContainer(sys, req.options, req.interactive);
+    return runContainer(sys, req.options, req.interactive, cgroups);
   },
 } satisfies CommandDef;

@@ -3,6 +3,7 @@ import { SIGNALS } from "../../ffi/constants";
 import { EXIT, ExitError } from "../errors";
 import { isDebug, log, sinceStart } from "../log";
 import { planContainer, type RunOptions } from "../plan/plan";
+import { cgroupManager, sweepStaleCgroups, type CgroupHost, type CgroupManager } from "../cgroups/index";
 import { spawnInit } from "../process/spawn";
 import type { Sys } from "../sys/sys";
 import { getWinsize, setWinsize } from "../console";
@@ -10,13 +11,32 @@ import { getWinsize, setWinsize } from "../console";
 /** Signals a user sends to `ctr run` that belong to the container (as `docker run --sig-proxy`). */
 export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
-export async function runContainer(sys: Sys, options: RunOptions, interactive: boolean): Promise<number> {
+export async function runContainer(sys: Sys, options: RunOptions, interactive: boolean, cgroups: CgroupHost): Promise<number> {
   const debug = isDebug();
   const step = (m: string) => log.debug(`[${sinceStart()}] ${m}`);
-  const plan = planContainer(options);
+  const plan = planContainer(options, cgroups);
   step("plan computed");
 
-  const init = spawnInit(sys, plan, interactive && !options.tty ? "inherit" : "ignore", debug, step);
+  // The cgroup exists, with every limit written, before any process of the container does.
+  for (const dir of sweepStaleCgroups(cgroups, options.cgroupParent)) log.debug(`removed stale cgroup ${dir}`);
+  const cgroup = cgroupManager(plan.cgroup!, cgroups);
+  try {
+    cgroup.create();
+  } catch (e) {
+    removeCgroup(cgroup);
+    throw e;
+  }
+  step(`cgroup ${plan.cgroup!.version} created: ${plan.cgroup!.own.join(" ")}`);
+
+  let init: ReturnType<typeof spawnInit>;
+  try {
+    init = spawnInit(sys, plan, interactive && !options.tty ? "inherit" : "ignore", debug, step);
+    // Before the plan is sent, so the init can do nothing yet: no window outside the cgroup.
+    cgroup.addProcess(init.pid);
+  } catch (e) {
+    removeCgroup(cgroup);
+    throw e;
+  }
   const cleanups: (() => void)[] = [];
   try {
     init.sync.send({ type: "plan", plan });
@@ -69,11 +89,39 @@ export async function runContainer(sys: Sys, options: RunOptions, interactive: b
     await relay;
     step("container exited");
     const { exitCode, signalCode } = init.proc;
+    if (signalCode === "SIGKILL") {
+      const oom = cgroup.oom();
+      if (oom.killed) {
+        log.error(`container killed: out of memory${oom.limit === null ? "" : ` (limit ${formatBytes(oom.limit)})`}`);
+      }
+    }
     if (signalCode) return 128 + (SIGNALS[signalCode] ?? 0);
     return exitCode ?? EXIT.CTR_FAILED;
   } finally {
     for (const c of cleanups.reverse()) c();
     sys.close(init.sync.fd);
-    if (init.proc.exitCode === null && init.proc.signalCode === null) init.proc.kill(9);
+    if (init.proc.exitCode === null && init.proc.signalCode === null) {
+      init.proc.kill(9);
+      await init.proc.exited;
+    }
+    removeCgroup(cgroup);
+    step("cgroup removed");
   }
+}
+
+/** Removal must not hide the error that got us here; a failure to remove is reported on its own. */
+function removeCgroup(cgroup: CgroupManager): void {
+  try {
+    cgroup.remove();
+  } catch (e) {
+    log.error(`cleanup: ${(e as Error).message}`);
+    process.exitCode = EXIT.CTR_FAILED;
+  }
+}
+
+export function formatBytes(n: number): string {
+  for (const [unit, size] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) {
+    if (n >= size) return `${+(n / size).toFixed(2)} ${unit}`;
+  }
+  return `${n} B`;
 }

@@ -13,10 +13,14 @@ export function formatPlan(plan: InitPlan): string {
     `network: ${plan.loopback ? "own namespace, lo up" : "host"}`,
     "rootfs:",
     ...plan.rootfs.map((op) => `  ${describeOp(op)}`),
-    "cgroup:",
+    `cgroup${plan.cgroup ? ` (${plan.cgroup.version})` : ""}:`,
     ...(plan.cgroup === null
-      ? ["  (none: no resource limits requested)"]
-      : [...plan.cgroup.paths.map((d) => `  mkdir ${d}`), ...plan.cgroup.writes.map((w) => `  write ${JSON.stringify(w.value)} to ${w.path}`)]),
+      ? ["  (none)"]
+      : [
+          ...plan.cgroup.dirs.map((d) => `  mkdir ${d.path}${d.own ? "" : " (if missing)"}`),
+          ...plan.cgroup.writes.map((w) => `  write ${JSON.stringify(w.value)} to ${w.path}`),
+          ...plan.cgroup.own.map((d) => `  write <init pid> to ${d}/cgroup.procs`),
+        ]),
     "process:",
     `  args: ${JSON.stringify(p.args)}`,
     `  cwd: ${p.cwd}`,

@@ -5,6 +5,7 @@ import { RLIMIT_NOFILE } from "../../ffi/constants";
 import { capabilitySet } from "../capabilities";
 import type { RootfsOp } from "../mounts";
 import type { InitPlan, NamespaceType, Rlimit, UserSpec } from "./schema";
+import { planCgroup, type CgroupHost, type Resources } from "../cgroups/index";
 
 export interface RunOptions {
   id: string;
@@ -27,6 +28,9 @@ export interface RunOptions {
   ulimits: Rlimit[];
   /** Hard NOFILE limit ctr runs with; the container's soft limit is reset below Bun's raised value. */
   nofileHard: number | "unlimited";
+  resources: Resources;
+  /** Where the container's cgroup goes, in each hierarchy (default /ctr). */
+  cgroupParent: string;
 }
 
 /** Docker's masked paths (moby oci/defaults.go): kernel data a container has no business reading. */
@@ -100,7 +104,8 @@ export function planNamespaces(o: Pick<RunOptions, "network">): InitPlan["namesp
   return all.map((type) => ({ type, mode: type === "net" && o.network === "host" ? "host" : "new" }));
 }
 
-export function planContainer(o: RunOptions): InitPlan {
+/** `cgroups`: the host's cgroup setup, or null to plan no cgroup (unit tests of other parts). */
+export function planContainer(o: RunOptions, cgroups: CgroupHost | null = null): InitPlan {
   const caps = capabilitySet({ privileged: o.privileged, add: o.capAdd, drop: o.capDrop });
   const rlimits = [...o.ulimits];
   if (!rlimits.some((r) => r.resource === RLIMIT_NOFILE)) {
@@ -131,6 +136,6 @@ export function planContainer(o: RunOptions): InitPlan {
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [] },
       rlimits,
     },
-    cgroup: null,
+    cgroup: cgroups === null ? null : planCgroup(cgroups, o.id, o.cgroupParent, o.resources),
   };
 }

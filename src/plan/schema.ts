@@ -67,11 +67,13 @@ export const InitPlanSchema = v.object({
     capabilities: v.object({ bounding: CapList, effective: CapList, permitted: CapList, inheritable: CapList }),
     rlimits: v.array(RlimitSchema),
   }),
+  /** Carried out by the parent (src/cgroups) before the init runs anything; here for --dry-run. */
   cgroup: v.nullable(
     v.object({
       version: v.picklist(["v1", "v2"]),
-      paths: v.array(v.string()),
-      writes: v.array(v.object({ path: v.string(), value: v.string() })),
+      dirs: v.array(v.object({ path: v.string(), own: v.boolean() })),
+      writes: v.array(v.object({ path: v.string(), value: v.string(), flag: v.string() })),
+      own: v.array(v.string()),
     }),
   ),
 });

@@ -19,5 +19,7 @@ export const baseOptions = (over: Partial<RunOptions> = {}): RunOptions => ({
   noNewPrivileges: null,
   ulimits: [],
   nofileHard: 4096,
+  resources: {},
+  cgroupParent: "/ctr",
   ...over,
 });

@@ -7,7 +7,7 @@ import { buildRunRequest, mergeEnv, parseEnvEntry, parseSecurityOpts, parseUlimi
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ctr-unit-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-const ctx = { hostEnv: { FROM_HOST: "yes" }, nofileHard: 4096 as const, consoleSize: null };
+const ctx = { hostEnv: { FROM_HOST: "yes" }, nofileHard: 4096 as const, consoleSize: null, hostCpus: "0-1" };
 const build = (args: string[]) => buildRunRequest(parseCommandLine(args, RUN_FLAGS, "run"), ctx);
 
 describe("run options", () => {
