@@ -18,7 +18,8 @@ export async function runContainer(sys: Sys, options: RunOptions, interactive: b
   step("plan computed");
 
   // The cgroup exists, with every limit written, before any process of the container does.
-  for (const dir of sweepStaleCgroups(cgroups, options.cgroupParent)) log.debug(`removed stale cgroup ${dir}`);
+  const staleAge = Number(process.env.CTR_STALE_CGROUP_AGE ?? 10);
+  for (const dir of sweepStaleCgroups(cgroups, options.cgroupParent, staleAge)) log.debug(`removed stale cgroup ${dir}`);
   const cgroup = cgroupManager(plan.cgroup!, cgroups);
   try {
     cgroup.create();

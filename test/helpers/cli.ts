@@ -20,13 +20,18 @@ export async function ctr(args: string[], opts: { stdin?: string; env?: Record<s
   return { code, stdout, stderr };
 }
 
-/** Host pids whose command line contains `marker`: how tests find a container's processes. */
+/**
+ * Host pids running exactly `sleep <marker>`: how tests find a container's process. Markers are
+ * unique durations (busybox picks the applet by argv[0], so `exec -a` cannot be used); ctr's own
+ * command line may contain the same words, but never as argv[0] = "sleep".
+ */
 export function pidsWithMarker(marker: string): number[] {
   const pids: number[] = [];
   for (const d of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      if (fs.readFileSync(`/proc/${d}/cmdline`, "utf8").includes(marker)) pids.push(Number(d));
+      const argv = fs.readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
+      if (argv[0] === "sleep" && argv[1] === marker) pids.push(Number(d));
     } catch {
       /* exited */
     }
@@ -41,4 +46,10 @@ export async function waitFor(cond: () => boolean, ms = 5000): Promise<boolean> 
     await Bun.sleep(20);
   }
   return cond();
+}
+
+let markers = 0;
+/** A sleep duration no other process on the machine is using: about 300 s, unique per call. */
+export function uniqueMarker(): string {
+  return `${300 + (process.pid % 1000)}.${++markers}`;
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createHash } from "node:crypto";
-import { CTR, ctr, haveBinary, isRoot, pidsWithMarker, waitFor } from "../helpers/cli";
+import { CTR, ctr, haveBinary, isRoot, pidsWithMarker, uniqueMarker, waitFor } from "../helpers/cli";
 import { BUSYBOX, makeBusyboxRootfs, removeRootfs } from "../helpers/rootfs";
 
 const enabled = isRoot && haveBinary && BUSYBOX !== undefined;
@@ -224,7 +224,7 @@ describe.skipIf(!enabled)("ctr run (root, real kernel)", () => {
       expect(cmd.stderr).toContain('unknown command "rnu" (did you mean run?)');
     });
     test("--dry-run prints the plan and runs nothing", async () => {
-      const marker = `/dry-run-${process.pid}`;
+      const marker = uniqueMarker();
       const r = await run(["--dry-run", "touch", marker]);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("pivot_root " + R);
@@ -250,8 +250,8 @@ describe.skipIf(!enabled)("ctr run (root, real kernel)", () => {
       expect(await proc.exited).toBe(3);
     });
     test("a command killed by signal N exits 128+N", async () => {
-      const marker = `sleep-${process.pid}-9`;
-      const proc = Bun.spawn([CTR, "run", "--rootfs", R, "sh", "-c", `exec -a ${marker} sleep 30`], { stdout: "ignore", stderr: "pipe" });
+      const marker = uniqueMarker();
+      const proc = Bun.spawn([CTR, "run", "--rootfs", R, "sh", "-c", `exec sleep ${marker}`], { stdout: "ignore", stderr: "pipe" });
       expect(await waitFor(() => pidsWithMarker(marker).length > 0)).toBe(true);
       for (const pid of pidsWithMarker(marker)) process.kill(pid, "SIGKILL");
       expect(await proc.exited).toBe(137);
@@ -266,23 +266,23 @@ describe.skipIf(!enabled)("ctr run (root, real kernel)", () => {
       expect(await proc.exited).toBe(143);
     });
     test("SIGKILL of ctr takes the whole container with it", async () => {
-      const marker = `leak-${process.pid}`;
-      const proc = Bun.spawn([CTR, "run", "--rootfs", R, "sh", "-c", `sleep 30 & exec -a ${marker} sleep 30`], { stdout: "ignore", stderr: "ignore" });
-      expect(await waitFor(() => pidsWithMarker(marker).length > 0)).toBe(true);
+      const marker = uniqueMarker();
+      const proc = Bun.spawn([CTR, "run", "--rootfs", R, "sh", "-c", `sleep ${marker} & exec sleep ${marker}`], { stdout: "ignore", stderr: "ignore" });
+      expect(await waitFor(() => pidsWithMarker(marker).length === 2)).toBe(true);
       proc.kill("SIGKILL");
       await proc.exited;
       expect(await waitFor(() => pidsWithMarker(marker).length === 0)).toBe(true);
       expect(hostMountsUnder(R)).toEqual([]);
     });
     test("a setup failure halfway (after pivot_root) exits 125 and leaves no process", async () => {
-      const r = await run(["--cap-add", "SYS_RESOURCE", "sleep", "31"]);
+      const r = await run(["--cap-add", "SYS_RESOURCE", "sleep", "301.999"]);
       if (fs.readFileSync("/proc/self/status", "utf8").match(/CapBnd:\t(\w+)/)![1] === "000001ffffffffff") {
         expect(r.code).toBe(0); // this host grants everything: nothing to fail here
         return;
       }
       expect(r.code).toBe(125);
       expect(r.stderr).toBe("ctr: capabilities: CAP_SYS_RESOURCE not in ctr's own bounding set on this host\n");
-      expect(pidsWithMarker("sleep\u000031")).toEqual([]);
+      expect(pidsWithMarker("301.999")).toEqual([]);
     });
   });
 });
