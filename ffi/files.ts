@@ -163,3 +163,10 @@ export function deviceNumber(path: string): { major: number; minor: number } | n
 export function killPid(pid: number, signal: number): void {
   C.kill(pid, signal);
 }
+
+/** Blocks until fd is readable (or hung up): poll(2) with one pollfd, no timeout. */
+export function waitReadable(fd: number): void {
+  // struct pollfd { int fd; short events; short revents; }, POLLIN = 1
+  const pfd = new Int32Array([fd, 1]);
+  while (C.poll(ptr(pfd), 1, -1) < 0 && lastErrno() === 4 /* EINTR */);
+}

@@ -30,6 +30,7 @@ export const libc = dlopen("libc.so.6", {
   umask: { args: [u32], returns: u32 },
   memfd_create: { args: [ptr, u32], returns: i32 },
   read: { args: [i32, ptr, u64], returns: i64 },
+  poll: { args: [ptr, u64, i32], returns: i32 },
   write: { args: [i32, ptr, u64], returns: i64 },
   chmod: { args: [ptr, u32], returns: i32 },
   access: { args: [ptr, i32], returns: i32 },

@@ -100,7 +100,7 @@ export async function runContainer(sys: Sys, options: RunOptions, interactive: b
     return exitCode ?? EXIT.CTR_FAILED;
   } finally {
     for (const c of cleanups.reverse()) c();
-    sys.close(init.sync.fd);
+    // init.sync.fd belongs to Bun.spawn (its extra stdio socket): Bun closes it, and aborts if we did.
     if (init.proc.exitCode === null && init.proc.signalCode === null) {
       init.proc.kill(9);
       await init.proc.exited;

@@ -6,7 +6,7 @@ import { readLink } from "../../ffi/files";
 import { O_CLOEXEC, O_RDONLY } from "../../ffi/constants";
 import type { Subprocess } from "bun";
 import {
-  CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS,
+  CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS,
 } from "../../ffi/constants";
 import type { InitPlan, NamespaceType } from "../plan/schema";
 import type { Sys } from "../sys/sys";
@@ -47,32 +47,55 @@ export function spawnInit(
     fd: sys.open(`/proc/thread-self/ns/${ns.file === "pid" ? "pid_for_children" : ns.file}`, O_RDONLY | O_CLOEXEC),
   }));
   const flags = fresh.reduce((acc, ns) => acc | ns.flag, 0);
+  // setns into a mount namespace moves this thread to its root: come back to where ctr was.
+  const cwd = process.cwd();
+  // While CLONE_NEWPID is pending, the kernel refuses new *threads* from this thread (EINVAL), and
+  // Bun aborts if JSC starts one then (a JIT or GC helper, at any moment JavaScript runs). So the
+  // PID namespace is unshared only around the Bun.spawn call itself; the others span the mounts.
+  const pidNs = saved.find((ns) => ns.flag === CLONE_NEWPID);
+  const others = saved.filter((ns) => ns !== pidNs);
   let proc: InitProcess["proc"] | undefined;
-  sys.unshare(flags);
+  sys.unshare(flags & ~CLONE_NEWPID);
   try {
     if (flags & CLONE_NEWNS) {
       // Nothing done in this namespace may propagate back to the host.
       sys.mount(null, "/", null, MS.REC | MS.PRIVATE, null);
       protectSelf(sys, log);
     }
-    proc = Bun.spawn([...selfArgv(), "init"], {
-      stdio: [stdin, "inherit", "inherit", "pipe"],
-      env: { CTR_INIT_DEBUG: debug ? "1" : "" },
-    });
+    const argv = [...selfArgv(), "init"];
+    const options = { stdio: [stdin, "inherit", "inherit", "pipe"] as [typeof stdin, "inherit", "inherit", "pipe"], env: { CTR_INIT_DEBUG: debug ? "1" : "" } };
+    if (pidNs) sys.unshare(CLONE_NEWPID);
+    try {
+      proc = Bun.spawn(argv, options);
+    } finally {
+      if (pidNs) restore(sys, [pidNs], proc);
+    }
     log(`spawned init as host pid ${proc.pid} (unshare ${fresh.map((n) => n.file).join(",")})`);
   } finally {
-    // Our own thread goes back where it was. Failing that, ctr would keep running in the
-    // container's namespaces: stop right here rather than act on the wrong mounts.
-    try {
-      for (const ns of saved) sys.setns(ns.fd, ns.flag, `back into ctr's ${ns.file} namespace`);
-    } catch (e) {
-      if (proc) proc.kill(9);
-      console.error(`ctr: fatal: ${(e as Error).message}`);
-      process.exit(125);
-    }
+    restore(sys, others, proc);
     for (const ns of saved) sys.close(ns.fd);
+    sys.chdir(cwd);
   }
   return { proc, pid: proc.pid, sync: new SyncSocket(proc.stdio[3] as unknown as number, parseSyncMessage) };
+}
+
+/**
+ * Our own thread goes back where it was. Failing that, ctr would keep running in the container's
+ * namespaces: stop right here rather than act on the wrong mounts.
+ */
+function restore(sys: Sys, saved: { fd: number; flag: number; file: string }[], proc: { kill(sig: number): void } | undefined): void {
+  try {
+    for (const ns of saved) {
+      // A thread Bun started from here meanwhile shares our fs_struct, and setns(CLONE_NEWNS)
+      // refuses a shared one (EINVAL): take a private copy first.
+      if (ns.flag === CLONE_NEWNS) sys.unshare(CLONE_FS);
+      sys.setns(ns.fd, ns.flag, `back into ctr's ${ns.file} namespace`);
+    }
+  } catch (e) {
+    proc?.kill(9);
+    console.error(`ctr: fatal: ${(e as Error).message}`);
+    process.exit(125);
+  }
 }
 
 /**

@@ -4,9 +4,7 @@
 // The init's end is close-on-exec, so a successful execve shows up in the parent as end of file.
 // The message schema lives in sync-schema.ts: the parent checks what the init sends with valibot;
 // the init (on every start path) does not load valibot to read what its own parent wrote.
-import { C } from "../../ffi/libc";
-import { F_GETFL, F_SETFL, O_NONBLOCK } from "../../ffi/constants";
-import { readFd, writeFd } from "../../ffi/files";
+import { readFd, waitReadable, writeFd } from "../../ffi/files";
 import { errnoName } from "../../ffi/errno";
 import type { SyncMessage } from "./sync-schema";
 
@@ -20,11 +18,7 @@ export class SyncSocket {
   constructor(
     readonly fd: number,
     private readonly check: (raw: unknown) => SyncMessage = (raw) => raw as SyncMessage,
-  ) {
-    // Both ends are used with blocking I/O: the handshake is short and strictly ordered.
-    const fl = C.fcntl(fd, F_GETFL, 0);
-    if (fl >= 0 && fl & O_NONBLOCK) C.fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-  }
+  ) {}
 
   send(msg: SyncMessage): void {
     const rc = writeFd(this.fd, Buffer.from(JSON.stringify(msg) + "\n"));
@@ -35,7 +29,13 @@ export class SyncSocket {
   receive(): SyncMessage | null {
     const buf = Buffer.allocUnsafe(65536);
     while (!this.pending.includes("\n")) {
+      // The handshake is short and strictly ordered, so it blocks. The parent's end is Bun's own
+      // (non-blocking) socket, whose flags we leave alone: wait with poll() instead.
       const n = readFd(this.fd, buf);
+      if (n === -11 /* EAGAIN */) {
+        waitReadable(this.fd);
+        continue;
+      }
       if (n === -4) continue; // EINTR
       if (n === 0 || n === -104) return null; // EOF, ECONNRESET
       if (n < 0) throw new Error(`sync: read from fd ${this.fd}: ${errnoName(-n)}`);
