@@ -18,11 +18,11 @@ test-unit:
 
 # Integration tests: root, real kernel; builds the binary first
 test-integration: build
-    {{bun}} test test/integration
+    {{bun}} test --timeout 60000 test/integration
 
 # Everything CI runs, with a junit report for the pass/fail count
 test: build typecheck
-    {{bun}} test --reporter=junit --reporter-outfile=dist/junit.xml
+    {{bun}} test --timeout 60000 --reporter=junit --reporter-outfile=dist/junit.xml
     @bash scripts/check-leaks.sh
 
 # Build, make a busybox rootfs, and run a real container in it (root; no network needed)

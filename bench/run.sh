@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ctr run vs runc run vs crun run, /bin/true in the same busybox rootfs, one hyperfine call.
+# ctr run vs runc run vs crun run, /bin/true in the same busybox rootfs, one hyperfine call: each
+# runtime plain, and with -m 64m --pids-limit 100 (the same limits in config.json for runc and crun).
 # crun 1.8 refuses this host's hybrid cgroups, so everything runs inside a private mount namespace
 # where /sys/fs/cgroup/unified is covered by an empty tmpfs (the same environment for all three).
 # Writes bench/RESULTS.md.
@@ -17,6 +18,9 @@ node_modules/.bin/bun -e '
   c.process.terminal = false;
   c.process.args = ["/bin/true"];
   require("fs").writeFileSync(f, JSON.stringify(c, null, 2));
+  c.linux.resources = { ...c.linux.resources, memory: { limit: 67108864 }, pids: { limit: 100 } };
+  require("fs").mkdirSync(f.replace(/bundle\/config.json$/, "bundle-limits"), { recursive: true });
+  require("fs").writeFileSync(f.replace(/bundle\/config.json$/, "bundle-limits/config.json"), JSON.stringify(c, null, 2));
 ' "$bundle/config.json" "$rootfs"
 
 runs=${BENCH_RUNS:-40}
@@ -25,7 +29,10 @@ unshare --mount --propagation private bash -euo pipefail -c '
   hyperfine -N --warmup 5 --runs '"$runs"' --export-json '"$work"'/run.json \
     -n ctr  "'"$PWD"'/dist/ctr run --rootfs '"$rootfs"' /bin/true" \
     -n runc "runc run -b '"$bundle"' ctr-bench-runc" \
-    -n crun "crun run -b '"$bundle"' ctr-bench-crun"
+    -n crun "crun run -b '"$bundle"' ctr-bench-crun" \
+    -n "ctr +limits"  "'"$PWD"'/dist/ctr run -m 64m --pids-limit 100 --rootfs '"$rootfs"' /bin/true" \
+    -n "runc +limits" "runc run -b '"$bundle"'-limits ctr-bench-runc" \
+    -n "crun +limits" "crun run -b '"$bundle"'-limits ctr-bench-crun"
 '
 node_modules/.bin/bun bench/report.ts "$work/run.json" bench/RESULTS.md
 cat bench/RESULTS.md

@@ -39,7 +39,7 @@ export function pidsWithMarker(marker: string): number[] {
   return pids.filter((p) => p !== process.pid);
 }
 
-export async function waitFor(cond: () => boolean, ms = 5000): Promise<boolean> {
+export async function waitFor(cond: () => boolean, ms = 20000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (cond()) return true;
