@@ -1,6 +1,6 @@
 // The few file operations the init stage needs, straight over libc. node:fs costs ~7 ms to load,
 // and the init runs on every container start.
-import { ptr, read } from "bun:ffi";
+import { CString, ptr, read } from "bun:ffi";
 import { C } from "./libc";
 import { lastErrno } from "./errno";
 import { cstr } from "./cstring";
@@ -116,8 +116,8 @@ export function removeDir(path: string): number {
   return C.rmdir(ptr(p)) < 0 ? -lastErrno() : 0;
 }
 
-/** Names in a directory (without . and ..), or null if it cannot be opened. */
-export function listDir(path: string): string[] | null {
+/** Names of the subdirectories of a directory (without . and ..), or null if it cannot be opened. */
+export function listSubdirs(path: string): string[] | null {
   const p = cstr(path);
   const dir = C.opendir(ptr(p));
   if (dir === null) return null;
@@ -125,12 +125,8 @@ export function listDir(path: string): string[] | null {
   try {
     for (let ent = C.readdir(dir); ent !== null; ent = C.readdir(dir)) {
       // struct dirent (glibc, 64-bit): d_ino 8, d_off 8, d_reclen 2, d_type 1, then d_name.
-      let name = "";
-      for (let i = 19; ; i++) {
-        const c = read.u8(ent, i);
-        if (c === 0) break;
-        name += String.fromCharCode(c);
-      }
+      if (read.u8(ent, 18) !== 4 /* DT_DIR */) continue;
+      const name = new CString(ent, 19).toString();
       if (name !== "." && name !== "..") names.push(name);
     }
   } finally {

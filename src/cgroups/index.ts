@@ -1,6 +1,6 @@
 // The cgroup interface the rest of ctr uses: detect the host, plan, then create/add/oom/remove
 // through the v1 or v2 implementation. Nothing outside src/cgroups writes a cgroupfs path.
-import { ageSeconds, listDir, readTextFile } from "../../ffi/files";
+import { ageSeconds, listSubdirs, readTextFile } from "../../ffi/files";
 import type { CgroupManager } from "./common";
 import type { CgroupHost } from "./host";
 import type { CgroupPlan } from "./plan";
@@ -27,16 +27,21 @@ const CONTAINER_ID = /^[0-9a-f]{64}$/;
  * may belong to a ctr that is just starting).
  */
 export function sweepStaleCgroups(host: CgroupHost, parent: string, minAgeSeconds = 10): string[] {
+  const mounts = [...new Set(Object.values(host.mounts))];
+  // Every container has a directory in every hierarchy ctr uses, so one listing finds them all.
+  const probe = host.mounts.memory ?? mounts[0];
+  if (probe === undefined) return [];
   const removed: string[] = [];
-  for (const mount of new Set(Object.values(host.mounts))) {
-    const base = `${mount}${parent}`;
-    for (const name of listDir(base) ?? []) {
-      const dir = `${base}/${name}`;
-      if (!CONTAINER_ID.test(name) || readTextFile(`${dir}/cgroup.procs`) === null) continue;
-      if (pidsIn(dir).length > 0 || (ageSeconds(dir) ?? 0) < minAgeSeconds) continue;
+  for (const name of listSubdirs(`${probe}${parent}`) ?? []) {
+    if (!CONTAINER_ID.test(name)) continue;
+    const dir = `${probe}${parent}/${name}`;
+    if (pidsIn(dir).length > 0 || (ageSeconds(dir) ?? 0) < minAgeSeconds) continue;
+    for (const mount of mounts) {
+      const d = `${mount}${parent}/${name}`;
+      if (readTextFile(`${d}/cgroup.procs`) === null) continue;
       try {
-        removeWhenEmpty(dir, false);
-        removed.push(dir);
+        removeWhenEmpty(d, false);
+        removed.push(d);
       } catch {
         /* in use after all */
       }

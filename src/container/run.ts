@@ -20,6 +20,7 @@ export async function runContainer(sys: Sys, options: RunOptions, interactive: b
   // The cgroup exists, with every limit written, before any process of the container does.
   const staleAge = Number(process.env.CTR_STALE_CGROUP_AGE ?? 10);
   for (const dir of sweepStaleCgroups(cgroups, options.cgroupParent, staleAge)) log.debug(`removed stale cgroup ${dir}`);
+  step("stale cgroups swept");
   const cgroup = cgroupManager(plan.cgroup!, cgroups);
   try {
     cgroup.create();
