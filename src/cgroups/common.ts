@@ -20,6 +20,20 @@ export interface CgroupManager {
   remove(): void;
 }
 
+/** What v1 and v2 do the same way; they differ in OOM accounting and removal. */
+export abstract class PlannedCgroup implements CgroupManager {
+  constructor(readonly plan: CgroupPlan) {}
+  create(): void {
+    createDirs(this.plan);
+    applyWrites(this.plan);
+  }
+  addProcess(pid: number): void {
+    addPid(this.plan.own, pid);
+  }
+  abstract oom(): OomInfo;
+  abstract remove(): void;
+}
+
 export class CgroupError extends Error {
   override name = "CgroupError";
 }

@@ -1,20 +1,15 @@
 // cgroup v1: one directory per hierarchy in use; lingering processes are killed from the procs
 // list; OOM kills in memory.oom_control (and memory.failcnt on old kernels).
 import { readTextFile } from "../../ffi/files";
-import { addPid, applyWrites, type CgroupManager, createDirs, type OomInfo, removeEmptyAncestors, removeWhenEmpty } from "./common";
+import { type OomInfo, PlannedCgroup, removeEmptyAncestors, removeWhenEmpty } from "./common";
 import type { CgroupPlan } from "./plan";
 
-export class V1Cgroup implements CgroupManager {
+export class V1Cgroup extends PlannedCgroup {
   constructor(
-    readonly plan: CgroupPlan,
+    plan: CgroupPlan,
     private readonly memoryDir: string | null,
-  ) {}
-  create(): void {
-    createDirs(this.plan);
-    applyWrites(this.plan);
-  }
-  addProcess(pid: number): void {
-    addPid(this.plan.own, pid);
+  ) {
+    super(plan);
   }
   oom(): OomInfo {
     if (this.memoryDir === null) return { killed: false, limit: null };

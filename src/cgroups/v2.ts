@@ -1,19 +1,10 @@
 // cgroup v2: one directory; lingering processes go with cgroup.kill; OOM kills in memory.events.
 import { readTextFile, writeTextFile } from "../../ffi/files";
-import { addPid, applyWrites, type CgroupManager, createDirs, type OomInfo, removeEmptyAncestors, removeWhenEmpty } from "./common";
-import type { CgroupPlan } from "./plan";
+import { type OomInfo, PlannedCgroup, removeEmptyAncestors, removeWhenEmpty } from "./common";
 
-export class V2Cgroup implements CgroupManager {
-  constructor(readonly plan: CgroupPlan) {}
+export class V2Cgroup extends PlannedCgroup {
   private get dir(): string {
     return this.plan.own[0]!;
-  }
-  create(): void {
-    createDirs(this.plan);
-    applyWrites(this.plan);
-  }
-  addProcess(pid: number): void {
-    addPid(this.plan.own, pid);
   }
   oom(): OomInfo {
     const events = readTextFile(`${this.dir}/memory.events`) ?? "";
