@@ -46,12 +46,6 @@ export const O_DIRECTORY = 0x10000;
 export const O_NOFOLLOW = 0x20000;
 export const O_PATH = 0x200000;
 
-export const F_GETFD = 1;
-export const F_SETFD = 2;
-export const F_GETFL = 3;
-export const F_SETFL = 4;
-export const FD_CLOEXEC = 1;
-export const O_NONBLOCK = 0x800;
 
 export const S_IFCHR = 0o020000;
 

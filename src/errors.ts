@@ -43,14 +43,6 @@ export class ExitError extends Error {
   }
 }
 
-/** Adds context to an error while keeping the cause: `prepare rootfs: mount ...: EINVAL`. */
-export function wrap(context: string, err: unknown): Error {
-  const inner = err instanceof Error ? err : new Error(String(err));
-  const wrapped = new Error(`${context}: ${inner.message}`, { cause: inner });
-  if (inner instanceof ExitError) return new ExitError(wrapped.message, inner.exitCode);
-  return wrapped;
-}
-
 export function exitCodeOf(err: unknown): number {
   return err instanceof ExitError ? err.exitCode : EXIT.CTR_FAILED;
 }
