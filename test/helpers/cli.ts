@@ -1,6 +1,7 @@
 // Runs the compiled ctr binary (dist/ctr, built by `just test`) as a user would.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { detectCgroupHost } from "../../src/cgroups/host";
 
 export const CTR = process.env.CTR_BIN ?? path.resolve(import.meta.dir, "../../dist/ctr");
 export const isRoot = process.getuid?.() === 0;
@@ -52,4 +53,19 @@ let markers = 0;
 /** A sleep duration no other process on the machine is using: about 300 s, unique per call. */
 export function uniqueMarker(): string {
   return `${300 + (process.pid % 1000)}.${++markers}`;
+}
+
+/**
+ * A cgroup parent of the test file's own, so tests never touch ctr's default /ctr, and the
+ * directories under it (the parent itself and any container cgroups) in every hierarchy.
+ */
+export function testCgroupParent(name: string): { parent: string; leftovers: () => string[] } {
+  const parent = `/ctr-test-${name}-${process.pid}`;
+  const leftovers = () => {
+    const mounts = new Set(Object.values(detectCgroupHost().mounts));
+    return [...mounts].flatMap((m) =>
+      fs.existsSync(`${m}${parent}`) ? [`${m}${parent}`, ...fs.readdirSync(`${m}${parent}`).filter((n) => /^[0-9a-f]{64}$/.test(n))] : [],
+    );
+  };
+  return { parent, leftovers };
 }

@@ -4,21 +4,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CTR, ctr, haveBinary, isRoot, pidsWithMarker, uniqueMarker, waitFor } from "../helpers/cli";
+import { CTR, ctr, haveBinary, isRoot, pidsWithMarker, testCgroupParent, uniqueMarker, waitFor } from "../helpers/cli";
 import { BUSYBOX, makeBusyboxRootfs, removeRootfs } from "../helpers/rootfs";
 import { detectCgroupHost } from "../../src/cgroups/host";
 
 const enabled = isRoot && haveBinary && BUSYBOX !== undefined && fs.existsSync("/sys/fs/cgroup");
-const PARENT = `/ctr-test-${process.pid}`;
+const { parent: PARENT, leftovers } = testCgroupParent("cgroups");
 const host = enabled ? detectCgroupHost() : null;
 let R = "";
 const run = (args: string[], opts?: Parameters<typeof ctr>[1]) => ctr(["run", "--rootfs", R, "--cgroup-parent", PARENT, ...args], opts);
-
-/** Every directory this file's containers could have left, in every hierarchy. */
-function leftovers(): string[] {
-  const mounts = new Set(Object.values(host!.mounts));
-  return [...mounts].flatMap((m) => (fs.existsSync(`${m}${PARENT}`) ? [`${m}${PARENT}`, ...fs.readdirSync(`${m}${PARENT}`).filter((n) => /^[0-9a-f]{64}$/.test(n))] : []));
-}
 
 /** The container's cgroup directory for a controller, from /proc/<pid>/cgroup as the host sees it. */
 function cgroupDir(pid: number, controller: string): string {

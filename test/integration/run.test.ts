@@ -4,12 +4,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createHash } from "node:crypto";
-import { CTR, ctr, haveBinary, isRoot, pidsWithMarker, uniqueMarker, waitFor } from "../helpers/cli";
+import { CTR, ctr, haveBinary, isRoot, pidsWithMarker, testCgroupParent, uniqueMarker, waitFor } from "../helpers/cli";
 import { BUSYBOX, makeBusyboxRootfs, removeRootfs } from "../helpers/rootfs";
 
 const enabled = isRoot && haveBinary && BUSYBOX !== undefined;
 let R = "";
-const run = (args: string[], opts?: Parameters<typeof ctr>[1]) => ctr(["run", "--rootfs", R, ...args], opts);
+// Every container of this file goes under its own cgroup parent, never ctr's default /ctr.
+const { parent: PARENT, leftovers } = testCgroupParent("run");
+const run = (args: string[], opts?: Parameters<typeof ctr>[1]) => ctr(["run", "--rootfs", R, "--cgroup-parent", PARENT, ...args], opts);
 const sh = (script: string, flags: string[] = [], opts?: Parameters<typeof ctr>[1]) => run([...flags, "sh", "-c", script], opts);
 
 function hostMountsUnder(dir: string): string[] {
@@ -21,8 +23,9 @@ describe.skipIf(!enabled)("ctr run (root, real kernel)", () => {
     R = makeBusyboxRootfs();
   });
   afterAll(() => {
-    // The leak check for the whole file: no mount under the rootfs is left on the host.
+    // The leak check for the whole file: no mount under the rootfs, no cgroup, is left on the host.
     expect(hostMountsUnder(R)).toEqual([]);
+    expect(leftovers()).toEqual([]);
     removeRootfs(R);
   });
 
@@ -240,7 +243,7 @@ describe.skipIf(!enabled)("ctr run (root, real kernel)", () => {
 
   describe("signals, --init and cleanup", () => {
     test("SIGTERM to ctr reaches the container", async () => {
-      const proc = Bun.spawn([CTR, "run", "--rootfs", R, "sh", "-c", 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.05; done'], { stdout: "pipe", stderr: "pipe" });
+      const proc = Bun.spawn([CTR, "run", "--rootfs", R, "--cgroup-parent", PARENT, "sh", "-c", 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.05; done'], { stdout: "pipe", stderr: "pipe" });
       const reader = proc.stdout.getReader();
       const first = await reader.read();
       expect(new TextDecoder().decode(first.value)).toBe("ready\n");
@@ -251,7 +254,7 @@ describe.skipIf(!enabled)("ctr run (root, real kernel)", () => {
     });
     test("a command killed by signal N exits 128+N", async () => {
       const marker = uniqueMarker();
-      const proc = Bun.spawn([CTR, "run", "--rootfs", R, "sh", "-c", `exec sleep ${marker}`], { stdout: "ignore", stderr: "pipe" });
+      const proc = Bun.spawn([CTR, "run", "--rootfs", R, "--cgroup-parent", PARENT, "sh", "-c", `exec sleep ${marker}`], { stdout: "ignore", stderr: "pipe" });
       expect(await waitFor(() => pidsWithMarker(marker).length > 0)).toBe(true);
       for (const pid of pidsWithMarker(marker)) process.kill(pid, "SIGKILL");
       expect(await proc.exited).toBe(137);
@@ -260,19 +263,22 @@ describe.skipIf(!enabled)("ctr run (root, real kernel)", () => {
       const r = await sh("sh -c 'sleep 0.1 & exit 0'; sleep 0.5; ps -o stat,comm | grep -c '^Z' ; cat /proc/1/comm", ["--init"]);
       expect(r.stdout.split("\n")[0]).toBe("0"); // no zombies
       expect(r.stdout).not.toContain("\nsh\n"); // PID 1 is the reaper, not the shell
-      const proc = Bun.spawn([CTR, "run", "--rootfs", R, "--init", "sleep", "30"], { stdout: "ignore", stderr: "pipe" });
+      const proc = Bun.spawn([CTR, "run", "--rootfs", R, "--cgroup-parent", PARENT, "--init", "sleep", "30"], { stdout: "ignore", stderr: "pipe" });
       await Bun.sleep(300);
       proc.kill("SIGTERM");
       expect(await proc.exited).toBe(143);
     });
     test("SIGKILL of ctr takes the whole container with it", async () => {
       const marker = uniqueMarker();
-      const proc = Bun.spawn([CTR, "run", "--rootfs", R, "sh", "-c", `sleep ${marker} & exec sleep ${marker}`], { stdout: "ignore", stderr: "ignore" });
+      const proc = Bun.spawn([CTR, "run", "--rootfs", R, "--cgroup-parent", PARENT, "sh", "-c", `sleep ${marker} & exec sleep ${marker}`], { stdout: "ignore", stderr: "ignore" });
       expect(await waitFor(() => pidsWithMarker(marker).length === 2)).toBe(true);
       proc.kill("SIGKILL");
       await proc.exited;
       expect(await waitFor(() => pidsWithMarker(marker).length === 0)).toBe(true);
       expect(hostMountsUnder(R)).toEqual([]);
+      // Only its empty cgroup stays, until the next ctr run sweeps it (cgroups.test.ts checks that).
+      expect((await run(["true"], { env: { CTR_STALE_CGROUP_AGE: "0" } })).code).toBe(0);
+      expect(leftovers()).toEqual([]);
     });
     test("a setup failure halfway (after pivot_root) exits 125 and leaves no process", async () => {
       const r = await run(["--cap-add", "SYS_RESOURCE", "sleep", "301.999"]);
