@@ -41,6 +41,20 @@ export async function runContainer(sys: Sys, options: RunOptions, interactive: b
   }
   const cleanups: (() => void)[] = [];
   try {
+    // Forwarding starts before the container can run anything: a signal to ctr is never left to
+    // its default action while a container process exists (during setup it ends the init).
+    for (const name of FORWARDED_SIGNALS) {
+      const forward = () => {
+        try {
+          sys.kill(init.pid, SIGNALS[name]!);
+        } catch {
+          /* already gone */
+        }
+      };
+      process.on(name, forward);
+      cleanups.push(() => process.off(name, forward));
+    }
+
     init.sync.send({ type: "plan", plan });
     let master = -1;
     for (let msg = init.sync.receive(); msg !== null; msg = init.sync.receive()) {
@@ -60,18 +74,6 @@ export async function runContainer(sys: Sys, options: RunOptions, interactive: b
       }
     }
     step("init exec'd the command");
-
-    for (const name of FORWARDED_SIGNALS) {
-      const forward = () => {
-        try {
-          sys.kill(init.pid, SIGNALS[name]!);
-        } catch {
-          /* already gone */
-        }
-      };
-      process.on(name, forward);
-      cleanups.push(() => process.off(name, forward));
-    }
 
     let relay: Promise<void> = Promise.resolve();
     if (master >= 0) {
