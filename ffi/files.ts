@@ -62,11 +62,6 @@ export function writeFd(fd: number, buf: Buffer): number {
   return off;
 }
 
-export function chmod(path: string, mode: number): boolean {
-  const p = cstr(path);
-  return C.chmod(ptr(p), mode) === 0;
-}
-
 export function isExecutable(path: string): boolean {
   const p = cstr(path);
   return C.access(ptr(p), 1 /* X_OK */) === 0;

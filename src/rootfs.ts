@@ -1,6 +1,6 @@
 // Applies the RootfsOp list: bind the rootfs, pivot into it, then build /proc, /dev, /sys and the
 // masked and read-only paths from inside. A dumb loop: the order and the reasons live in plan.ts.
-import { chmod, fileType } from "../ffi/files";
+import { fileType } from "../ffi/files";
 import { MNT_DETACH, MS, S_IFCHR } from "../ffi/constants";
 import { SysError } from "./errors";
 import { mountFlags, describeOp, type RootfsOp } from "./mounts";
@@ -30,7 +30,7 @@ export function applyRootfs(sys: Sys, ops: readonly RootfsOp[], log: StepLog): v
       case "mknod":
         sys.mknod(op.path, S_IFCHR | op.mode, op.major, op.minor);
         // mknod's mode is filtered by the umask; devices must be usable by everyone.
-        if (!chmod(op.path, op.mode)) throw new Error(`chmod ${op.path} failed`);
+        sys.chmod(op.path, op.mode);
         break;
       case "symlink":
         sys.symlink(op.target, op.path);

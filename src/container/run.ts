@@ -30,12 +30,16 @@ export async function runContainer(sys: Sys, options: RunOptions, interactive: b
   }
   step(`cgroup ${plan.cgroup!.version} created: ${plan.cgroup!.own.join(" ")}`);
 
-  let init: ReturnType<typeof spawnInit>;
+  let init: ReturnType<typeof spawnInit> | undefined;
   try {
     init = spawnInit(sys, plan, interactive && !options.tty ? "inherit" : "ignore", debug, step);
     // Before the plan is sent, so the init can do nothing yet: no window outside the cgroup.
     cgroup.addProcess(init.pid);
   } catch (e) {
+    if (init) {
+      init.proc.kill(9);
+      await init.proc.exited;
+    }
     removeCgroup(cgroup);
     throw e;
   }

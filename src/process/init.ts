@@ -5,7 +5,7 @@
 import { CLONE_NEWCGROUP, PR_SET_DUMPABLE, PR_SET_PDEATHSIG, SIGNALS } from "../../ffi/constants";
 import type { Reaper } from "../../ffi/reaper";
 import { applyCredentials } from "../credentials";
-import { EXIT, ExitError, SysError, UsageError } from "../errors";
+import { EXIT, ExitError, SysError } from "../errors";
 import { loopbackUp } from "../network";
 import type { InitPlan } from "../plan/schema";
 import { applyRootfs, mkdirAll } from "../rootfs";
@@ -21,10 +21,9 @@ export async function initMain(): Promise<never> {
 }
 
 export async function runInit(sys: Sys, debug: boolean): Promise<never> {
-  const t0 = 0; // log times since this process started: module loading counts too
   const sync = new SyncSocket(INIT_SYNC_FD);
   const log = (message: string) => {
-    if (debug) sync.send({ type: "log", level: "debug", message, ms: +(performance.now() - t0).toFixed(2) });
+    if (debug) sync.send({ type: "log", level: "debug", message, ms: +performance.now().toFixed(2) /* since this process started: module loading counts */ });
   };
   try {
     // If ctr dies from here on, so does the container (and with PID 1, its whole PID namespace).
@@ -105,6 +104,6 @@ function setupContainer(sys: Sys, sync: SyncSocket, plan: InitPlan, reaper: Reap
 function errorMessage(e: unknown) {
   const exitCode = e instanceof ExitError ? e.exitCode : EXIT.CTR_FAILED;
   if (e instanceof SysError) return { type: "error" as const, message: e.message, exitCode, syscall: e.syscall, errno: e.code };
-  if (e instanceof Error || e instanceof UsageError) return { type: "error" as const, message: e.message, exitCode };
+  if (e instanceof Error) return { type: "error" as const, message: e.message, exitCode };
   return { type: "error" as const, message: String(e), exitCode };
 }

@@ -62,6 +62,9 @@ export class LinuxSys implements Sys {
       ((BigInt(minor) & ~0xffn) << 12n);
     check(C.mknod(ptr(cstr(path)), mode, dev), "mknod", path);
   }
+  chmod(path: string, mode: number): void {
+    check(C.chmod(ptr(cstr(path)), mode), "chmod", path);
+  }
   symlink(target: string, path: string): void {
     check(C.symlink(ptr(cstr(target)), ptr(cstr(path))), "symlink", `${path} -> ${target}`);
   }

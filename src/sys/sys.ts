@@ -17,6 +17,7 @@ export interface Sys {
   chdir(path: string): void;
   mkdir(path: string, mode: number): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
+  chmod(path: string, mode: number): void;
   symlink(target: string, path: string): void;
   open(path: string, flags: number, mode?: number): number;
   close(fd: number): void;

@@ -33,6 +33,7 @@ export class FakeSys implements Sys {
   chdir(path: string) { this.rec("chdir", path); }
   mkdir(path: string, mode: number) { this.rec("mkdir", path, mode); }
   mknod(path: string, mode: number, major: number, minor: number) { this.rec("mknod", path, mode, major, minor); }
+  chmod(path: string, mode: number) { this.rec("chmod", path, mode); }
   symlink(target: string, path: string) { this.rec("symlink", target, path); }
   open(path: string, flags: number) { this.rec("open", path, flags); return 10; }
   close(fd: number) { this.rec("close", fd); }
