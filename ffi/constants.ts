@@ -81,8 +81,8 @@ export const MFD_CLOEXEC = 1;
 // the (always multithreaded) Bun process to change it too; the init execs right after, so only
 // the calling thread matters.
 const SYSCALLS = {
-  x64: { pivot_root: 155, pidfd_open: 434, close_range: 436, pidfd_getfd: 438, setresuid: 117, setresgid: 119, setgroups: 116 },
-  arm64: { pivot_root: 41, pidfd_open: 434, close_range: 436, pidfd_getfd: 438, setresuid: 147, setresgid: 149, setgroups: 159 },
+  x64: { pivot_root: 155, pidfd_open: 434, close_range: 436, pidfd_getfd: 438, openat2: 437, setresuid: 117, setresgid: 119, setgroups: 116 },
+  arm64: { pivot_root: 41, pidfd_open: 434, close_range: 436, pidfd_getfd: 438, openat2: 437, setresuid: 147, setresgid: 149, setgroups: 159 },
 } as const;
 export const SYS = SYSCALLS[process.arch === "arm64" ? "arm64" : "x64"];
 

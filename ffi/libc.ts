@@ -7,7 +7,7 @@ const { i32, u32, i64, u64, ptr, void: none } = FFIType;
 export const libc = dlopen("libc.so.6", {
   __errno_location: { args: [], returns: ptr },
   strerror: { args: [i32], returns: FFIType.cstring },
-  syscall: { args: [i64, i64, i64, i64], returns: i64 },
+  syscall: { args: [i64, i64, i64, i64, i64], returns: i64 },
 
   // namespaces and mounts
   unshare: { args: [i32], returns: i32 },
@@ -38,6 +38,25 @@ export const libc = dlopen("libc.so.6", {
   readdir: { args: [ptr], returns: ptr },
   closedir: { args: [ptr], returns: i32 },
   statx: { args: [i32, ptr, i32, u32, ptr], returns: i32 },
+  // *at calls: layer unpacking resolves every path inside one directory fd (see ffi/at.ts)
+  openat: { args: [i32, ptr, i32, u32], returns: i32 },
+  mkdirat: { args: [i32, ptr, u32], returns: i32 },
+  mknodat: { args: [i32, ptr, u32, u64], returns: i32 },
+  symlinkat: { args: [ptr, i32, ptr], returns: i32 },
+  linkat: { args: [i32, ptr, i32, ptr, i32], returns: i32 },
+  unlinkat: { args: [i32, ptr, i32], returns: i32 },
+  renameat: { args: [i32, ptr, i32, ptr], returns: i32 },
+  fchownat: { args: [i32, ptr, u32, u32, i32], returns: i32 },
+  fchmodat: { args: [i32, ptr, u32, i32], returns: i32 },
+  fchmod: { args: [i32, u32], returns: i32 },
+  utimensat: { args: [i32, ptr, ptr, i32], returns: i32 },
+  fsetxattr: { args: [i32, ptr, ptr, u64, i32], returns: i32 },
+  flistxattr: { args: [i32, ptr, u64], returns: i64 },
+  fgetxattr: { args: [i32, ptr, ptr, u64], returns: i64 },
+  fdopendir: { args: [i32], returns: ptr },
+  flock: { args: [i32, i32], returns: i32 },
+  fsync: { args: [i32], returns: i32 },
+  getuid: { args: [], returns: u32 },
 
   // processes and credentials
   execve: { args: [ptr, ptr, ptr], returns: i32 },

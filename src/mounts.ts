@@ -14,6 +14,12 @@ export function mountFlagsToString(flags: number): string {
 /** One step of root filesystem setup, applied in order by rootfs.ts. Paths after pivot_root are container paths. */
 export type RootfsOp =
   | { op: "mount"; source: string | null; target: string; fstype: string | null; flags: MsFlag[]; data: string | null }
+  /**
+   * The image's root: overlayfs with the image layers below (top first), the container's own upper
+   * and work dirs. Layer paths are short names relative to `cwd` (the store root), so the option
+   * string stays under a page with many layers (Docker's overlay2 does the same).
+   */
+  | { op: "mount-overlay"; target: string; cwd: string; lowerdir: string[]; upperdir: string; workdir: string; options: string[] }
   | { op: "pivot_root"; rootfs: string }
   | { op: "mkdir"; path: string; mode: number }
   | { op: "mknod"; path: string; major: number; minor: number; mode: number }
@@ -25,6 +31,11 @@ export type RootfsOp =
   /** Remount the container's / read-only (--read-only), after every mountpoint exists. */
   | { op: "readonly-root" };
 
+/** The overlay mount's option string. */
+export function overlayData(op: Extract<RootfsOp, { op: "mount-overlay" }>): string {
+  return [`lowerdir=${op.lowerdir.join(":")}`, `upperdir=${op.upperdir}`, `workdir=${op.workdir}`, ...op.options].join(",");
+}
+
 export function describeOp(op: RootfsOp): string {
   switch (op.op) {
     case "mount": {
@@ -32,6 +43,8 @@ export function describeOp(op: RootfsOp): string {
       const opts = [flags, op.data ?? ""].filter(Boolean).join(",");
       return `mount ${op.fstype ?? op.source ?? "none"} on ${op.target}${opts ? ` (${opts})` : ""}`;
     }
+    case "mount-overlay":
+      return `mount overlay on ${op.target} (lowerdir=${op.lowerdir.join(":")},upperdir=${op.upperdir},workdir=${op.workdir}${op.options.map((o) => `,${o}`).join("")}; in ${op.cwd})`;
     case "pivot_root":
       return `pivot_root ${op.rootfs} (old root detached)`;
     case "mkdir":

@@ -3,7 +3,7 @@
 import { fileType } from "../ffi/files";
 import { MNT_DETACH, MS, S_IFCHR } from "../ffi/constants";
 import { SysError } from "./errors";
-import { mountFlags, describeOp, type RootfsOp } from "./mounts";
+import { mountFlags, describeOp, overlayData, type RootfsOp } from "./mounts";
 import type { Sys } from "./sys/sys";
 
 export type StepLog = (message: string) => void;
@@ -19,6 +19,12 @@ export function applyRootfs(sys: Sys, ops: readonly RootfsOp[], log: StepLog): v
       case "mount":
         if (pivoted) ensureMountpoint(sys, op.target);
         sys.mount(op.source, op.target, op.fstype, mountFlags(op.flags), op.data);
+        break;
+      case "mount-overlay":
+        // Relative layer paths resolve against the store root; the pivot below changes cwd again.
+        sys.chdir(op.cwd);
+        sys.mount("overlay", op.target, "overlay", 0, overlayData(op));
+        sys.chdir("/");
         break;
       case "pivot_root":
         pivotRoot(sys, op.rootfs);

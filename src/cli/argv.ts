@@ -20,7 +20,11 @@ export interface ParsedCommandLine {
   rest: string[];
 }
 
-export function parseCommandLine(raw: readonly string[], defs: FlagDefs, command: string): ParsedCommandLine {
+/**
+ * `interspersed`: flags may follow positionals (`ctr save IMAGE -o FILE`), as for Docker's
+ * commands other than run and exec, whose positionals are a command line of their own.
+ */
+export function parseCommandLine(raw: readonly string[], defs: FlagDefs, command: string, interspersed = false): ParsedCommandLine {
   const byName = new Map<string, [string, FlagDef]>();
   for (const [name, def] of Object.entries(defs)) {
     byName.set(`--${name}`, [name, def]);
@@ -32,6 +36,7 @@ export function parseCommandLine(raw: readonly string[], defs: FlagDefs, command
     if (list.length && !def.multiple) throw new UsageError(`${shown} given twice`);
     list.push(value);
   };
+  const positionals: string[] = [];
   let i = 0;
   for (; i < raw.length; i++) {
     const arg = raw[i]!;
@@ -39,7 +44,11 @@ export function parseCommandLine(raw: readonly string[], defs: FlagDefs, command
       i++;
       break;
     }
-    if (!arg.startsWith("-") || arg === "-") break;
+    if (!arg.startsWith("-") || arg === "-") {
+      if (!interspersed) break;
+      positionals.push(arg);
+      continue;
+    }
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const key = eq > 0 ? arg.slice(0, eq) : arg;
     let found = byName.get(key);
@@ -70,7 +79,7 @@ export function parseCommandLine(raw: readonly string[], defs: FlagDefs, command
     if (value === undefined) throw new UsageError(`${key} needs a value${def.valueHint ? ` (${def.valueHint})` : ""}`);
     take(name, def, value, key);
   }
-  out.rest = raw.slice(i);
+  out.rest = [...positionals, ...raw.slice(i)];
   return out;
 }
 

@@ -1,11 +1,34 @@
 // The CLI: route to a command, turn any failure into one line on stderr and an exit code.
 import type { CommandDef, ParsedArgs } from "citty";
 import { runCommand } from "../commands/run";
+import { imageCommand, imageSubCommands } from "../commands/image-group";
 import { EXIT, exitCodeOf, UsageError } from "../errors";
 import { editDistance } from "./argv";
 import { VERSION } from "../version";
 
-const subCommands = { run: runCommand };
+const subCommands = {
+  run: runCommand,
+  pull: imageSubCommands.pull,
+  images: imageSubCommands.ls,
+  rmi: imageSubCommands.rm,
+  import: imageSubCommands.import,
+  save: imageSubCommands.save,
+  login: imageSubCommands.login,
+  logout: imageSubCommands.logout,
+  image: imageCommand,
+};
+
+/** `ctr --root DIR CMD ...`: the global form of --root, as podman has it. */
+function takeGlobalFlags(argv: string[]): string[] {
+  const rest = [...argv];
+  while (rest[0]?.startsWith("--root")) {
+    const a = rest.shift()!;
+    const value = a.includes("=") ? a.slice(a.indexOf("=") + 1) : rest.shift();
+    if (!value) throw new UsageError("--root needs a value (DIR)");
+    process.env.CTR_ROOT = value;
+  }
+  return rest;
+}
 
 const ctrCommand: CommandDef = {
   meta: { name: "ctr", version: VERSION, description: "Linux containers: namespaces, cgroups, overlayfs. No daemon." },
@@ -24,7 +47,7 @@ async function usage(cmd: CommandDef, parent?: CommandDef): Promise<string> {
 }
 
 async function entry(argv: string[]): Promise<number> {
-  const [first, ...rest] = argv;
+  const [first, ...rest] = takeGlobalFlags(argv);
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     process.stdout.write((await usage(ctrCommand)) + "\n");
     return first === undefined ? EXIT.CTR_FAILED : 0;

@@ -7,11 +7,18 @@ import * as v from "valibot";
 import { UsageError } from "../errors";
 import { DEFAULT_PATH, type RunOptions } from "../plan/plan";
 import type { Rlimit } from "../plan/schema";
+import type { OverlayRootfs } from "../plan/plan";
+import type { ImageConfig } from "../image/schema";
 import { parseUserSpec } from "../user";
 import type { FlagDefs, ParsedCommandLine } from "./argv";
 
 export const RUN_FLAGS = {
-  rootfs: { type: "string", description: "Root filesystem directory to run in", valueHint: "DIR" },
+  rootfs: { type: "string", description: "Run in this root filesystem directory instead of an image (then every argument is the command)", valueHint: "DIR" },
+  entrypoint: { type: "string", description: "Override the image's entrypoint (\"\" clears it)", valueHint: "CMD" },
+  pull: { type: "string", description: "Pull the image: missing (the default), always or never", valueHint: "POLICY" },
+  platform: { type: "string", description: "Platform of the image to pull (default: the host's)", valueHint: "OS/ARCH" },
+  rm: { type: "boolean", description: "Remove the container when it exits (always the case for now)" },
+  root: { type: "string", description: "State root (default $CTR_ROOT or /var/lib/ctr)", valueHint: "DIR" },
   hostname: { type: "string", description: "Container hostname (default: the short container id)", valueHint: "NAME" },
   env: { type: "string", alias: "e", multiple: true, description: "Set an environment variable (KEY=VALUE, or KEY to copy it from ctr's)", valueHint: "KEY=VALUE" },
   "env-file": { type: "string", multiple: true, description: "Read environment variables from a file", valueHint: "FILE" },
@@ -123,36 +130,75 @@ export interface RunRequest {
   dryRun: boolean;
 }
 
+/** What `ctr run IMAGE` takes from the image (the store part lives in src/image). */
+export interface RunImage {
+  name: string;
+  config: ImageConfig["config"];
+  /** The container's overlay root, for a container id. */
+  rootfsFor(id: string): { rootfs: string; overlay: OverlayRootfs };
+}
+
+/** The image's process settings under the flags, as Docker merges them. */
+export function imageProcess(
+  config: ImageConfig["config"],
+  flags: { entrypoint: string | undefined; args: string[] },
+): string[] {
+  // --entrypoint replaces the image's entrypoint and drops its Cmd; "" clears it.
+  const entrypoint = flags.entrypoint !== undefined ? (flags.entrypoint === "" ? [] : [flags.entrypoint]) : config?.Entrypoint ?? [];
+  const cmd = flags.args.length ? flags.args : flags.entrypoint !== undefined ? [] : config?.Cmd ?? [];
+  return [...entrypoint, ...cmd];
+}
+
 export function buildRunRequest(
   cl: ParsedCommandLine,
-  ctx: { hostEnv: Record<string, string | undefined>; nofileHard: number | "unlimited"; consoleSize: RunOptions["consoleSize"]; hostCpus: string },
+  ctx: {
+    hostEnv: Record<string, string | undefined>;
+    nofileHard: number | "unlimited";
+    consoleSize: RunOptions["consoleSize"];
+    hostCpus: string;
+    image?: RunImage;
+  },
 ): RunRequest {
   const one = (k: keyof typeof RUN_FLAGS) => cl.strings[k]?.[0];
   const many = (k: keyof typeof RUN_FLAGS) => cl.strings[k] ?? [];
   const flag = (k: keyof typeof RUN_FLAGS) => cl.booleans[k] ?? false;
 
-  const rootfsArg = one("rootfs");
-  if (rootfsArg === undefined) throw new UsageError("--rootfs DIR is required (running images comes with `ctr pull`)");
-  const rootfs = absolutePath(rootfsArg);
-  const type = fileType(rootfs, true);
-  if (type === null) throw new UsageError(`--rootfs ${rootfsArg}: no such directory`);
-  if (type !== "dir") throw new UsageError(`--rootfs ${rootfsArg}: not a directory`);
-  if (rootfs === "/") throw new UsageError("--rootfs /: refusing to use the host's root as a container root");
-  if (cl.rest.length === 0) throw new UsageError("no command given: ctr run --rootfs DIR [flags] [--] CMD [ARG...]");
-
   const id = newContainerId();
+  const image = ctx.image;
+  let rootfs: string;
+  let overlay: OverlayRootfs | null = null;
+  let args: string[];
+  if (image) {
+    ({ rootfs, overlay } = image.rootfsFor(id));
+    args = imageProcess(image.config, { entrypoint: one("entrypoint"), args: cl.rest.slice(1) });
+    if (args.length === 0) throw new UsageError(`no command given, and the image ${image.name} names none: ctr run IMAGE CMD [ARG...]`);
+  } else {
+    const rootfsArg = one("rootfs");
+    if (rootfsArg === undefined) throw new UsageError("no image given: ctr run [flags] IMAGE [CMD...], or --rootfs DIR CMD");
+    rootfs = absolutePath(rootfsArg);
+    const type = fileType(rootfs, true);
+    if (type === null) throw new UsageError(`--rootfs ${rootfsArg}: no such directory`);
+    if (type !== "dir") throw new UsageError(`--rootfs ${rootfsArg}: not a directory`);
+    if (rootfs === "/") throw new UsageError("--rootfs /: refusing to use the host's root as a container root");
+    const entrypoint = one("entrypoint");
+    args = entrypoint ? [entrypoint, ...cl.rest] : cl.rest;
+    if (args.length === 0) throw new UsageError("no command given: ctr run --rootfs DIR [flags] [--] CMD [ARG...]");
+  }
+
   const hostname = one("hostname") ?? id.slice(0, 12);
   if (!HOSTNAME.test(hostname) || hostname.length > 64) throw new UsageError(`--hostname: invalid hostname ${JSON.stringify(hostname)}`);
 
   const network = one("network") ?? "none";
   if (network !== "none" && network !== "host") throw new UsageError(`--network: unsupported network ${JSON.stringify(network)} (supported: none, host)`);
 
-  const cwd = one("workdir") ?? "/";
+  const cwd = one("workdir") ?? (image?.config?.WorkingDir || "/");
   if (!cwd.startsWith("/")) throw new UsageError(`--workdir ${cwd}: must be an absolute path`);
 
   const tty = flag("tty");
+  const imageEnv = image?.config?.Env ?? [];
   const env = mergeEnv([
-    `PATH=${DEFAULT_PATH}`,
+    ...(imageEnv.some((e) => e.startsWith("PATH=")) ? [] : [`PATH=${DEFAULT_PATH}`]),
+    ...imageEnv,
     `HOSTNAME=${hostname}`,
     ...(tty ? ["TERM=xterm"] : []),
     ...many("env-file").flatMap((f) => readEnvFile(f, ctx.hostEnv)),
@@ -197,10 +243,11 @@ export function buildRunRequest(
     options: {
       id,
       rootfs,
-      args: cl.rest,
+      overlay,
+      args,
       env,
       cwd,
-      user: parseUserSpec(one("user") ?? "0"),
+      user: parseUserSpec(one("user") ?? (image?.config?.User || "0")),
       hostname,
       network,
       tty,

@@ -1,6 +1,6 @@
 import type { CommandDef } from "citty";
 import { parseCommandLine, toCittyArgs } from "../cli/argv";
-import { buildRunRequest, RUN_FLAGS } from "../cli/run-options";
+import { buildRunRequest, RUN_FLAGS, type RunImage } from "../cli/run-options";
 import { runContainer } from "../container/run";
 import { log, setLogLevel } from "../log";
 import { planContainer } from "../plan/plan";
@@ -10,10 +10,12 @@ import { traced } from "../sys/trace";
 import { getWinsize } from "../console";
 import { RLIMIT_NOFILE } from "../../ffi/constants";
 import { detectCgroupHost } from "../cgroups/index";
+import { UsageError } from "../errors";
+import type { ImageStore } from "../image/store";
 
 // A citty command definition; citty itself is loaded only to render help (cli/main.ts).
 export const runCommand = {
-  meta: { name: "run", description: "Run a command in a new container: ctr run --rootfs DIR [flags] [--] CMD [ARG...]" },
+  meta: { name: "run", description: "Run a command in a new container: ctr run [flags] IMAGE [CMD [ARG...]], or --rootfs DIR CMD" },
   args: toCittyArgs(RUN_FLAGS),
   async run({ rawArgs }) {
     const cl = parseCommandLine(rawArgs, RUN_FLAGS, "run");
@@ -22,18 +24,44 @@ export const runCommand = {
     const sys = traced(new LinuxSys());
     const hard = sys.getrlimit(RLIMIT_NOFILE).hard;
     const cgroups = detectCgroupHost();
-    const req = buildRunRequest(cl, {
-      hostEnv: process.env,
-      nofileHard: hard >= 2n ** 63n ? "unlimited" : Number(hard),
-      consoleSize: getWinsize(0) ?? getWinsize(1),
-      hostCpus: cgroups.cpus,
-    });
-    if (req.dryRun) {
-      const plan = planContainer(req.options, cgroups);
-      process.stdout.write(formatPlan(plan) + "\n");
-      log.debug(JSON.stringify(plan, null, 2));
-      return 0;
+    const dryRun = cl.booleans["dry-run"] ?? false;
+
+    // The image store is loaded only for images: --rootfs stays on the lean path.
+    let store: ImageStore | null = null;
+    let image: (RunImage & { id: string }) | undefined;
+    let releaseImage = () => {};
+    try {
+      if (cl.strings.rootfs === undefined) {
+        const ref = cl.rest[0];
+        if (ref === undefined) throw new UsageError("no image given: ctr run [flags] IMAGE [CMD [ARG...]], or ctr run --rootfs DIR CMD");
+        const images = await import("../image/run-image");
+        store = images.openStoreFor(cl.strings.root?.[0]);
+        image = await images.imageForRun(store, ref, {
+          pull: cl.strings.pull?.[0] ?? "missing",
+          platform: cl.strings.platform?.[0],
+        });
+      }
+      const req = buildRunRequest(cl, {
+        hostEnv: process.env,
+        nofileHard: hard >= 2n ** 63n ? "unlimited" : Number(hard),
+        consoleSize: getWinsize(0) ?? getWinsize(1),
+        hostCpus: cgroups.cpus,
+        image,
+      });
+      if (req.dryRun || dryRun) {
+        const plan = planContainer(req.options, cgroups);
+        process.stdout.write(formatPlan(plan) + "\n");
+        log.debug(JSON.stringify(plan, null, 2));
+        return 0;
+      }
+      if (store && image) {
+        const { prepareContainer } = await import("../image/run-image");
+        releaseImage = prepareContainer(store, image.id, req.options);
+      }
+      return await runContainer(sys, req.options, req.interactive, cgroups);
+    } finally {
+      releaseImage();
+      store?.close();
     }
-    return runContainer(sys, req.options, req.interactive, cgroups);
   },
 } satisfies CommandDef;

@@ -7,9 +7,21 @@ import type { RootfsOp } from "../mounts";
 import type { InitPlan, NamespaceType, Rlimit, UserSpec } from "./schema";
 import { planCgroup, type CgroupHost, type Resources } from "../cgroups/index";
 
+/** An image's root: overlay layers in the store (see src/image/store.ts). */
+export interface OverlayRootfs {
+  /** The store root: layer paths below are relative to it. */
+  storeRoot: string;
+  /** Top first: the container's init layer, then the image's layers. */
+  lowerdir: string[];
+  upperdir: string;
+  workdir: string;
+}
+
 export interface RunOptions {
   id: string;
+  /** The directory that becomes /: --rootfs, or the overlay's mount point for an image. */
   rootfs: string;
+  overlay: OverlayRootfs | null;
   args: string[];
   env: string[];
   cwd: string;
@@ -65,10 +77,23 @@ const mount = (
   data: string | null = null,
 ): RootfsOp => ({ op: "mount", source, target, fstype, flags, data });
 
-export function planRootfs(o: Pick<RunOptions, "rootfs" | "privileged" | "readOnly">): RootfsOp[] {
+export function planRootfs(o: Pick<RunOptions, "rootfs" | "privileged" | "readOnly" | "overlay">): RootfsOp[] {
   const ops: RootfsOp[] = [
-    // pivot_root needs the new root to be a mount point; MS_REC keeps mounts below it.
-    mount(o.rootfs, o.rootfs, null, ["BIND", "REC"]),
+    o.overlay
+      ? // Mounted in the container's own mount namespace: it goes away with the container, so a
+        // killed ctr leaves no mount behind. `volatile` skips the sync of the whole upper
+        // filesystem at unmount (300 ms measured here); the upper dir is thrown away afterwards.
+        {
+          op: "mount-overlay",
+          target: o.rootfs,
+          cwd: o.overlay.storeRoot,
+          lowerdir: o.overlay.lowerdir,
+          upperdir: o.overlay.upperdir,
+          workdir: o.overlay.workdir,
+          options: ["volatile"],
+        }
+      : // pivot_root needs the new root to be a mount point; MS_REC keeps mounts below it.
+        mount(o.rootfs, o.rootfs, null, ["BIND", "REC"]),
     // Pivot first, then mount inside: every later path resolves in the container's own root, so a
     // symlink planted in the rootfs (say /dev -> /host/etc) cannot send a mount onto the host.
     { op: "pivot_root", rootfs: o.rootfs },

@@ -41,7 +41,7 @@ export class LinuxSys implements Sys {
   pivotRoot(newRoot: string, putOld: string): void {
     const a = cstr(newRoot);
     const b = cstr(putOld);
-    check(C.syscall(SYS.pivot_root, BigInt(ptr(a)), BigInt(ptr(b)), 0), "pivot_root", newRoot);
+    check(C.syscall(SYS.pivot_root, BigInt(ptr(a)), BigInt(ptr(b)), 0, 0), "pivot_root", newRoot);
   }
   sethostname(name: string): void {
     const b = Buffer.from(name, "utf8");
@@ -105,13 +105,13 @@ export class LinuxSys implements Sys {
   setgroups(gids: number[]): void {
     const list = new Uint32Array(gids.length || 1);
     list.set(gids);
-    check(C.syscall(SYS.setgroups, gids.length, BigInt(ptr(list)), 0), "setgroups", `[${gids.join(",")}]`);
+    check(C.syscall(SYS.setgroups, gids.length, BigInt(ptr(list)), 0, 0), "setgroups", `[${gids.join(",")}]`);
   }
   setresgid(gid: number): void {
-    check(C.syscall(SYS.setresgid, gid, gid, gid), "setresgid", String(gid));
+    check(C.syscall(SYS.setresgid, gid, gid, gid, 0), "setresgid", String(gid));
   }
   setresuid(uid: number): void {
-    check(C.syscall(SYS.setresuid, uid, uid, uid), "setresuid", String(uid));
+    check(C.syscall(SYS.setresuid, uid, uid, uid, 0), "setresuid", String(uid));
   }
   setrlimit(resource: number, soft: bigint, hard: bigint, what: string): void {
     check(C.setrlimit(resource, ptr(new BigUint64Array([soft, hard]))), "setrlimit", what);
@@ -128,7 +128,7 @@ export class LinuxSys implements Sys {
     return check(C.socket(domain, type, protocol), "socket");
   }
   closeRangeCloexec(from: number): void {
-    check(C.syscall(SYS.close_range, from, 0xffffffff, CLOSE_RANGE_CLOEXEC), "close_range", `${from}..`);
+    check(C.syscall(SYS.close_range, from, 0xffffffff, CLOSE_RANGE_CLOEXEC, 0), "close_range", `${from}..`);
   }
   execve(path: string, argv: string[], env: string[]): never {
     const p = cstr(path);
@@ -143,10 +143,10 @@ export class LinuxSys implements Sys {
     check(C.kill(pid, signal), "kill", `${pid} with signal ${signal}`);
   }
   pidfdOpen(pid: number): number {
-    return check(C.syscall(SYS.pidfd_open, pid, 0, 0), "pidfd_open", String(pid));
+    return check(C.syscall(SYS.pidfd_open, pid, 0, 0, 0), "pidfd_open", String(pid));
   }
   pidfdGetfd(pidfd: number, targetfd: number): number {
-    return check(C.syscall(SYS.pidfd_getfd, pidfd, targetfd, 0), "pidfd_getfd", `fd ${targetfd}`);
+    return check(C.syscall(SYS.pidfd_getfd, pidfd, targetfd, 0, 0), "pidfd_getfd", `fd ${targetfd}`);
   }
 }
 

@@ -3,6 +3,7 @@ import type { RunOptions } from "../../src/plan/plan";
 export const baseOptions = (over: Partial<RunOptions> = {}): RunOptions => ({
   id: "a".repeat(64),
   rootfs: "/var/lib/ctr/r",
+  overlay: null,
   args: ["sh"],
   env: ["PATH=/bin"],
   cwd: "/",

@@ -1,0 +1,285 @@
+// Image commands: pull, images, rmi, image prune/inspect, login, logout.
+import type { CommandDef } from "citty";
+import { parseArgs, openStore, toCittyArgs, ROOT_FLAG } from "./common";
+import { pullImage } from "../image/pull";
+import { createProgress } from "../image/progress";
+import { parsePlatform } from "../image/schema";
+import { findImage } from "../image/container-layers";
+import { parseReference, refName, familiarRepo } from "../image/reference";
+import { shortId } from "../image/digest";
+import { UsageError } from "../errors";
+import { log } from "../log";
+import type { ImageStore } from "../image/store";
+import type { FlagDefs } from "../cli/argv";
+import { saveCredentials, parseCreds } from "../image/auth";
+import { RegistryClient } from "../image/registry";
+import { formatBytes } from "../container/run";
+
+export const PULL_FLAGS = {
+  platform: { type: "string", description: "Platform to pull from a multi-platform image (default: the host's)", valueHint: "OS/ARCH[/VARIANT]" },
+  insecure: { type: "boolean", description: "Allow plain HTTP to this registry (always allowed for localhost and 127.0.0.0/8)" },
+  creds: { type: "string", description: "Registry credentials (else from `ctr login` or ~/.docker/config.json)", valueHint: "USER:PASSWORD" },
+  "allow-devices": { type: "boolean", description: "Keep device nodes found in layers (refused by default)" },
+  quiet: { type: "boolean", alias: "q", description: "No progress output" },
+} satisfies FlagDefs;
+
+/** Shared by `ctr pull` and `ctr run`'s implicit pull. */
+export async function pullWithProgress(store: ImageStore, ref: string, o: { platform?: string; insecure: boolean; creds?: string; allowDevices: boolean; quiet: boolean }) {
+  const r = await pullImage(store, ref, {
+    platform: o.platform ? parsePlatform(o.platform) : null,
+    insecure: o.insecure,
+    creds: o.creds,
+    allowDevices: o.allowDevices,
+    concurrency: Number(process.env.CTR_PULL_CONCURRENCY ?? 3) || 3,
+    progress: createProgress(process.stderr, o.quiet),
+  });
+  if (!o.quiet) {
+    process.stderr.write(`Digest: ${r.repoDigest.slice(r.repoDigest.indexOf("@") + 1)}\n`);
+    process.stderr.write(r.upToDate ? `Status: Image is up to date for ${r.name}\n` : `Status: Downloaded newer image for ${r.name}\n`);
+  }
+  return r;
+}
+
+export const pullCommand = {
+  meta: { name: "pull", description: "Pull an image from a registry: ctr pull [flags] NAME[:TAG|@DIGEST]" },
+  args: toCittyArgs({ ...PULL_FLAGS, ...ROOT_FLAG }),
+  async run({ rawArgs }) {
+    const cl = parseArgs(rawArgs, PULL_FLAGS, "pull", "pull [flags] NAME[:TAG|@DIGEST]", { min: 1, max: 1 });
+    const store = openStore(cl);
+    try {
+      const r = await pullWithProgress(store, cl.rest[0]!, {
+        platform: cl.strings.platform?.[0],
+        insecure: cl.booleans.insecure ?? false,
+        creds: cl.strings.creds?.[0],
+        allowDevices: cl.booleans["allow-devices"] ?? false,
+        quiet: cl.booleans.quiet ?? false,
+      });
+      process.stdout.write(`${r.name}\n`);
+      return 0;
+    } finally {
+      store.close();
+    }
+  },
+} satisfies CommandDef;
+
+const IMAGES_FLAGS = {
+  format: { type: "string", description: "table (the default) or json", valueHint: "FORMAT" },
+  quiet: { type: "boolean", alias: "q", description: "Only image ids" },
+  all: { type: "boolean", alias: "a", description: "Also untagged images" },
+} satisfies FlagDefs;
+
+function ago(iso: string): string {
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return "N/A";
+  const s = Math.max(0, (Date.now() - t) / 1000);
+  for (const [unit, n] of [["years", 31536000], ["months", 2592000], ["weeks", 604800], ["days", 86400], ["hours", 3600], ["minutes", 60]] as const) {
+    if (s >= 2 * n) return `${Math.floor(s / n)} ${unit} ago`;
+  }
+  return s >= 60 ? "About a minute ago" : "Less than a minute ago";
+}
+
+export function imageRows(store: ImageStore, all: boolean) {
+  const rows: { repository: string; tag: string; id: string; created: string; size: number; digest: string }[] = [];
+  for (const img of store.listImages()) {
+    const digest = img.repoDigests[0]?.split("@")[1] ?? "";
+    if (img.tags.length === 0) {
+      if (all || true) rows.push({ repository: "<none>", tag: "<none>", id: img.id, created: img.created, size: img.size, digest });
+      continue;
+    }
+    for (const t of img.tags) {
+      const r = parseReference(t);
+      rows.push({ repository: familiarRepo(r), tag: r.tag ?? "<none>", id: img.id, created: img.created, size: img.size, digest });
+    }
+  }
+  return rows;
+}
+
+export const imagesCommand = {
+  meta: { name: "images", description: "List images: ctr images [--format json] [-q]" },
+  args: toCittyArgs({ ...IMAGES_FLAGS, ...ROOT_FLAG }),
+  async run({ rawArgs }) {
+    const cl = parseArgs(rawArgs, IMAGES_FLAGS, "images", "images [flags]", { min: 0, max: 1 });
+    const format = cl.strings.format?.[0] ?? "table";
+    if (format !== "table" && format !== "json") throw new UsageError(`--format: unknown format ${JSON.stringify(format)} (table or json)`);
+    const store = openStore(cl);
+    try {
+      let rows = imageRows(store, cl.booleans.all ?? false);
+      if (cl.rest[0]) rows = rows.filter((r) => r.repository === cl.rest[0] || r.repository === familiarRepo(parseReference(cl.rest[0]!)));
+      if (cl.booleans.quiet) {
+        process.stdout.write([...new Set(rows.map((r) => shortId(r.id)))].map((s) => `${s}\n`).join(""));
+      } else if (format === "json") {
+        process.stdout.write(JSON.stringify(rows.map((r) => ({ Repository: r.repository, Tag: r.tag, Id: r.id, Digest: r.digest, Created: r.created, Size: r.size })), null, 2) + "\n");
+      } else {
+        const table = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], ...rows.map((r) => [r.repository, r.tag, shortId(r.id), ago(r.created), formatBytes(r.size)])];
+        const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+        process.stdout.write(table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("")).join("\n") + "\n");
+      }
+      return 0;
+    } finally {
+      store.close();
+    }
+  },
+} satisfies CommandDef;
+
+const RMI_FLAGS = { force: { type: "boolean", alias: "f", description: "Remove even if a container uses it (the tag goes; the layers stay until it exits)" } } satisfies FlagDefs;
+
+/** rmi: untag; the image goes when no tag is left and no container uses it. Then GC. */
+export function removeImages(store: ImageStore, refs: string[], force: boolean): string[] {
+  const out: string[] = [];
+  const inUse = store.imagesInUse();
+  for (const ref of refs) {
+    const rec = findImage(store, ref);
+    if (!rec) throw new Error(`rmi ${ref}: no such image`);
+    const users = inUse.get(rec.id) ?? [];
+    if (users.length && !force) {
+      throw new Error(`rmi ${ref}: image is in use by running container ${users[0]!.slice(0, 12)} (use -f to untag it anyway)`);
+    }
+    const tags = store.tagsOf(rec.id);
+    let byName: string | null = null;
+    try {
+      const parsed = parseReference(ref);
+      if (tags.includes(refName(parsed))) byName = refName(parsed);
+    } catch {
+      /* an id */
+    }
+    if (byName && tags.length > 1) {
+      store.untag(byName);
+      out.push(`Untagged: ${byName}`);
+      continue;
+    }
+    if (!byName && tags.length > 1 && !force) throw new Error(`rmi ${ref}: image is referenced in multiple repositories (use -f)`);
+    for (const t of tags) out.push(`Untagged: ${t}`);
+    if (users.length) {
+      for (const t of tags) store.untag(t);
+      continue;
+    }
+    store.deleteImage(rec.id);
+    out.push(`Deleted: ${rec.id}`);
+  }
+  return out;
+}
+
+export function collectGarbage(store: ImageStore): void {
+  const r = store.gc();
+  if (r === null) log.warn("the store is busy (a pull is running): unreferenced layers are removed by the next rmi or prune");
+  else if (r.blobs || r.layers) log.debug(`gc: removed ${r.layers} layers and ${r.blobs} blobs, ${formatBytes(r.bytes)}`);
+}
+
+export const rmiCommand = {
+  meta: { name: "rmi", description: "Remove images: ctr rmi [-f] IMAGE..." },
+  args: toCittyArgs({ ...RMI_FLAGS, ...ROOT_FLAG }),
+  async run({ rawArgs }) {
+    const cl = parseArgs(rawArgs, RMI_FLAGS, "rmi", "rmi [-f] IMAGE...", { min: 1 });
+    const store = openStore(cl);
+    try {
+      const lines = removeImages(store, cl.rest, cl.booleans.force ?? false);
+      process.stdout.write(lines.map((l) => `${l}\n`).join(""));
+      collectGarbage(store);
+      return 0;
+    } finally {
+      store.close();
+    }
+  },
+} satisfies CommandDef;
+
+const PRUNE_FLAGS = { all: { type: "boolean", alias: "a", description: "Remove every image no container uses, not only untagged ones" } } satisfies FlagDefs;
+
+export const pruneCommand = {
+  meta: { name: "prune", description: "Remove untagged images (all unused with -a) and unreferenced data" },
+  args: toCittyArgs({ ...PRUNE_FLAGS, ...ROOT_FLAG }),
+  async run({ rawArgs }) {
+    const cl = parseArgs(rawArgs, PRUNE_FLAGS, "image prune", "image prune [-a]", { min: 0, max: 0 });
+    const store = openStore(cl);
+    try {
+      const inUse = store.imagesInUse();
+      for (const img of store.listImages()) {
+        if (inUse.has(img.id)) continue;
+        if (img.tags.length && !cl.booleans.all) continue;
+        for (const t of img.tags) process.stdout.write(`Untagged: ${t}\n`);
+        store.deleteImage(img.id);
+        process.stdout.write(`Deleted: ${img.id}\n`);
+      }
+      const r = store.gc();
+      if (r === null) throw new Error("image prune: the store is busy (a pull is running); try again");
+      process.stdout.write(`Total reclaimed space: ${formatBytes(r.bytes)}\n`);
+      return 0;
+    } finally {
+      store.close();
+    }
+  },
+} satisfies CommandDef;
+
+export const inspectCommand = {
+  meta: { name: "inspect", description: "Show an image's record, manifest and config as JSON" },
+  args: toCittyArgs(ROOT_FLAG),
+  async run({ rawArgs }) {
+    const cl = parseArgs(rawArgs, {}, "image inspect", "image inspect IMAGE", { min: 1, max: 1 });
+    const store = openStore(cl);
+    try {
+      const rec = findImage(store, cl.rest[0]!);
+      if (!rec) throw new Error(`image inspect ${cl.rest[0]}: no such image`);
+      const config = store.configOf(rec);
+      const out = {
+        Id: rec.id,
+        RepoTags: store.tagsOf(rec.id),
+        RepoDigests: rec.repoDigests,
+        Created: rec.created,
+        Size: rec.size,
+        Architecture: config.architecture,
+        Os: config.os,
+        Config: config.config ?? {},
+        RootFS: { Type: "layers", Layers: config.rootfs.diff_ids },
+        Manifest: store.manifestOf(rec),
+      };
+      process.stdout.write(JSON.stringify(out, null, 2) + "\n");
+      return 0;
+    } finally {
+      store.close();
+    }
+  },
+} satisfies CommandDef;
+
+const LOGIN_FLAGS = {
+  username: { type: "string", alias: "u", description: "User name", valueHint: "USER" },
+  password: { type: "string", alias: "p", description: "Password (prefer --password-stdin)", valueHint: "PASSWORD" },
+  "password-stdin": { type: "boolean", description: "Read the password from stdin" },
+  insecure: { type: "boolean", description: "Allow plain HTTP to this registry" },
+} satisfies FlagDefs;
+
+export const loginCommand = {
+  meta: { name: "login", description: "Log in to a registry: ctr login [-u USER] [-p PASS | --password-stdin] HOST" },
+  args: toCittyArgs(LOGIN_FLAGS),
+  async run({ rawArgs }) {
+    const cl = parseArgs(rawArgs, LOGIN_FLAGS, "login", "login [-u USER] [-p PASS | --password-stdin] HOST", { min: 1, max: 1 });
+    const host = cl.rest[0]!.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+    let username = cl.strings.username?.[0];
+    let password = cl.strings.password?.[0];
+    if (cl.booleans["password-stdin"]) {
+      if (password !== undefined) throw new UsageError("--password and --password-stdin are mutually exclusive");
+      password = (await new Response(Bun.stdin.stream()).text()).replace(/\r?\n$/, "");
+    }
+    if (username === undefined || password === undefined) {
+      if (!process.stdin.isTTY) throw new UsageError("login: give -u USER and -p PASS or --password-stdin (stdin is not a terminal)");
+      username ??= prompt("Username:") ?? "";
+      password ??= prompt("Password:") ?? "";
+    }
+    const creds = parseCreds(`${username}:${password}`);
+    // Check the credentials before saving them, as docker login does.
+    await new RegistryClient(host, "", { insecure: cl.booleans.insecure ?? false, credentials: creds }).ping();
+    saveCredentials(host, creds);
+    process.stdout.write("Login Succeeded\n");
+    return 0;
+  },
+} satisfies CommandDef;
+
+export const logoutCommand = {
+  meta: { name: "logout", description: "Forget a registry's credentials: ctr logout HOST" },
+  args: {},
+  async run({ rawArgs }) {
+    const cl = parseArgs(rawArgs, {}, "logout", "logout HOST", { min: 1, max: 1 });
+    const host = cl.rest[0]!.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+    const had = saveCredentials(host, null);
+    process.stdout.write(had ? `Removing login credentials for ${host}\n` : `Not logged in to ${host}\n`);
+    return 0;
+  },
+} satisfies CommandDef;

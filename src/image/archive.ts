@@ -1,0 +1,414 @@
+// Images in and out of files: `ctr import` (docker-archive, OCI layout as dir or tar, plain rootfs
+// tarball), `ctr save` (a docker-archive that is also an OCI layout, as Docker 25+ writes it, so
+// `docker load`, `podman load` and OCI tools all read it) and `ctr image from-host`.
+import * as fs from "node:fs";
+import { Readable, pipeline } from "node:stream";
+import * as zlib from "node:zlib";
+import { AT_FDCWD, closeFd, openat } from "../../ffi/at";
+import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "../../ffi/constants";
+import { SysError } from "../errors";
+import { DEFAULT_PATH } from "../plan/plan";
+import { chainIds, sha256, type Digest, hexOf } from "./digest";
+import { programClosure } from "./elf";
+import { applyLayer, detectCompression, maxLayerBytes, type Compression } from "./layer";
+import { writeLayerTar } from "./layer-writer";
+import { familiarRepo, parseReference, refName } from "./reference";
+import {
+  hostPlatform, ImageConfigSchema, IndexSchema, INDEX_TYPES, ManifestSchema, MEDIA, parseJson, selectPlatform, type Descriptor, type ImageConfig, type Manifest,
+} from "./schema";
+import type { ImageRecord, ImageStore } from "./store";
+import { verifyContent } from "./store";
+import { TAR_END, TarParser, tarHeader, tarPadding, type TarEntry } from "./tar";
+import { LayerUnpacker } from "./unpack";
+import * as v from "valibot";
+import { checkConfig, checkManifest } from "./pull";
+
+export interface ImportResult {
+  id: Digest;
+  names: string[];
+}
+
+const DockerManifestSchema = v.array(
+  v.object({ Config: v.string(), RepoTags: v.nullish(v.array(v.string())), Layers: v.array(v.string()) }),
+);
+
+function fileSource(path: string): AsyncIterable<Uint8Array> {
+  return fs.createReadStream(path, { highWaterMark: 1 << 20 });
+}
+
+function layerMediaType(c: Compression): string {
+  return c === "gzip" ? MEDIA.ociLayerGzip : c === "zstd" ? MEDIA.ociLayerZstd : MEDIA.ociLayer;
+}
+
+function normaliseName(name: string): string {
+  return refName(parseReference(name));
+}
+
+/** Names of the entries of a (possibly compressed) tar file, without extracting anything. */
+async function tarNames(path: string): Promise<Set<string>> {
+  const names = new Set<string>();
+  const parser = new TarParser({ entry: (e: TarEntry) => void names.add(e.name.replace(/^\.\//, "").replace(/\/$/, "")), data() {}, entryEnd() {} });
+  for await (const chunk of decompressed(fileSource(path))) {
+    parser.push(chunk);
+    if (parser.ended) break;
+  }
+  parser.finish();
+  return names;
+}
+
+async function* decompressed(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return;
+  const c = detectCompression(first.value);
+  async function* all() {
+    yield first.value as Uint8Array;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  if (c === "none") {
+    yield* all();
+    return;
+  }
+  const dec = c === "gzip" ? zlib.createGunzip() : zlib.createZstdDecompress();
+  yield* pipeline(Readable.from(all()), dec, () => {}) as AsyncIterable<Uint8Array>;
+}
+
+/** Extracts an archive into a fresh temp dir with the layer unpacker's guarantees. */
+async function extractArchive(store: ImageStore, path: string): Promise<string> {
+  const dir = store.tempPath("import");
+  fs.mkdirSync(dir, { mode: 0o700 });
+  const fd = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw new SysError("open", -fd, dir);
+  const unpacker = new LayerUnpacker(fd, { allowDevices: false, maxBytes: maxLayerBytes() * 16 });
+  try {
+    const parser = new TarParser(unpacker);
+    for await (const chunk of decompressed(fileSource(path))) parser.push(chunk);
+    parser.finish();
+    unpacker.finish();
+  } catch (e) {
+    unpacker.close();
+    store.removeTemp(dir);
+    throw e;
+  } finally {
+    closeFd(fd);
+  }
+  return dir;
+}
+
+export async function importImage(store: ImageStore, input: string, opts: { name?: string; allowDevices: boolean }): Promise<ImportResult[]> {
+  store.lock("shared");
+  let spooled: string | null = null;
+  try {
+    let path = input;
+    let st: fs.Stats | null = null;
+    if (input !== "-") {
+      try {
+        st = fs.statSync(path);
+      } catch {
+        throw new Error(`import ${input}: no such file or directory`);
+      }
+    }
+    // A pipe (stdin, <(...)) is read once into a temp file: telling the formats apart reads twice.
+    if (st === null || (!st.isFile() && !st.isDirectory())) {
+      spooled = store.tempPath("stdin");
+      const out = fs.openSync(spooled, "w", 0o600);
+      const source = input === "-" ? (Bun.stdin.stream() as unknown as AsyncIterable<Uint8Array>) : fileSource(input);
+      for await (const chunk of source) fs.writeSync(out, chunk);
+      fs.closeSync(out);
+      path = spooled;
+      st = fs.statSync(path);
+    }
+    if (st.isDirectory()) return await importDir(store, path, opts);
+    if (st.size === 0) throw new Error(`import ${input}: empty input`);
+    const names = await tarNames(path).catch((e) => {
+      throw new Error(`import ${input}: not a tar archive (${(e as Error).message})`);
+    });
+    if (names.has("manifest.json") || (names.has("index.json") && names.has("oci-layout"))) {
+      const dir = await extractArchive(store, path);
+      try {
+        return await importDir(store, dir, opts);
+      } finally {
+        store.removeTemp(dir);
+      }
+    }
+    return [await importRootfs(store, path, opts)];
+  } finally {
+    if (spooled) fs.rmSync(spooled, { force: true });
+    store.unlock();
+  }
+}
+
+/** Reads a file inside an extracted archive, refusing names that leave it. */
+function archiveFile(dir: string, name: string): string {
+  const clean = name.split("/").filter((p) => p && p !== ".");
+  if (clean.includes("..") || name.startsWith("/")) throw new Error(`archive names ${JSON.stringify(name)}, outside the archive`);
+  return `${dir}/${clean.join("/")}`;
+}
+
+async function importDir(store: ImageStore, dir: string, opts: { name?: string; allowDevices: boolean }): Promise<ImportResult[]> {
+  if (fs.existsSync(`${dir}/manifest.json`)) {
+    const entries = parseJson(DockerManifestSchema, fs.readFileSync(`${dir}/manifest.json`), "docker archive manifest.json");
+    const results: ImportResult[] = [];
+    for (const e of entries) {
+      const configBytes = fs.readFileSync(archiveFile(dir, e.Config));
+      const config = parseJson(ImageConfigSchema, configBytes, `image config ${e.Config}`);
+      const names = opts.name && entries.length === 1 ? [opts.name] : e.RepoTags ?? [];
+      results.push(await storeImage(store, configBytes, config, e.Layers.map((l) => ({ path: archiveFile(dir, l), desc: null })), names, opts));
+    }
+    return results;
+  }
+  if (!fs.existsSync(`${dir}/index.json`)) throw new Error(`import ${dir}: not an OCI image layout (no index.json) or docker archive (no manifest.json)`);
+  const blob = (d: Descriptor) => {
+    const bytes = fs.readFileSync(`${dir}/blobs/sha256/${hexOf(d.digest)}`);
+    verifyContent(`blob in ${dir}`, d, sha256(bytes), bytes.length);
+    return bytes;
+  };
+  const index = parseJson(IndexSchema, fs.readFileSync(`${dir}/index.json`), "index.json");
+  const results: ImportResult[] = [];
+  for (const top of index.manifests) {
+    let desc = top;
+    if (INDEX_TYPES.includes(top.mediaType)) {
+      const nested = parseJson(IndexSchema, blob(top), `index ${top.digest}`);
+      const chosen = selectPlatform(nested, hostPlatform());
+      if (!chosen) throw new Error(`import: index ${top.digest} has no image for this host's platform`);
+      desc = chosen;
+    }
+    const manifest = parseJson(ManifestSchema, blob(desc), `manifest ${desc.digest}`);
+    checkManifest(manifest, `manifest ${desc.digest}`);
+    const configBytes = blob(manifest.config);
+    const config = parseJson(ImageConfigSchema, configBytes, `image config ${manifest.config.digest}`);
+    checkConfig(config, manifest, `manifest ${desc.digest}`);
+    const ann = top.annotations ?? {};
+    const refName_ = ann["io.containerd.image.name"] ?? ann["org.opencontainers.image.ref.name"];
+    const names = opts.name && index.manifests.length === 1 ? [opts.name] : refName_ && /[/:]/.test(refName_) ? [refName_] : [];
+    results.push(await storeImage(store, configBytes, config, manifest.layers.map((l) => ({ path: `${dir}/blobs/sha256/${hexOf(l.digest)}`, desc: l })), names, opts, manifest));
+  }
+  return results;
+}
+
+async function storeImage(
+  store: ImageStore,
+  configBytes: Buffer,
+  config: ImageConfig,
+  layers: { path: string; desc: Descriptor | null }[],
+  names: string[],
+  opts: { allowDevices: boolean },
+  manifestIn?: Manifest,
+): Promise<ImportResult> {
+  if (config.rootfs.diff_ids.length !== layers.length) throw new Error(`import: the config names ${config.rootfs.diff_ids.length} layers, the archive has ${layers.length}`);
+  const chain = chainIds(config.rootfs.diff_ids);
+  const descs: Descriptor[] = [];
+  for (const [i, l] of layers.entries()) {
+    if (l.desc && store.hasLayer(chain[i]!) && store.hasBlob(l.desc.digest)) {
+      descs.push(l.desc);
+      continue;
+    }
+    const r = await applyLayer(store, {
+      source: fileSource(l.path),
+      blob: l.desc ? { digest: l.desc.digest, size: l.desc.size } : "compute",
+      diffId: config.rootfs.diff_ids[i]!,
+      chainId: chain[i]!,
+      allowDevices: opts.allowDevices,
+      maxBytes: maxLayerBytes(),
+      what: `layer ${l.path.slice(l.path.lastIndexOf("/") + 1)}`,
+    });
+    descs.push(l.desc ?? { mediaType: layerMediaType(r.compression), digest: r.blobDigest!, size: r.compressedSize });
+  }
+  const configDigest = store.putBlob(configBytes);
+  const manifest: Manifest = manifestIn ?? {
+    schemaVersion: 2,
+    mediaType: MEDIA.ociManifest,
+    config: { mediaType: MEDIA.ociConfig, digest: configDigest, size: configBytes.length },
+    layers: descs,
+  };
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  const manifestDigest = store.putBlob(manifestBytes);
+  const full = names.map(normaliseName);
+  const size = chain.reduce((s, c) => s + (store.layerMeta(c)?.size ?? 0), 0);
+  store.putImage({ id: configDigest, manifest: manifestDigest, repoDigests: [], created: config.created ?? "", size }, full);
+  return { id: configDigest, names: full };
+}
+
+/** A plain rootfs tarball becomes a one-layer image; its bytes are the layer blob as they are. */
+async function importRootfs(store: ImageStore, path: string, opts: { name?: string; allowDevices: boolean }): Promise<ImportResult> {
+  const r = await applyLayer(store, {
+    source: fileSource(path),
+    blob: "compute",
+    diffId: null,
+    chainId: (d) => d,
+    allowDevices: opts.allowDevices,
+    maxBytes: maxLayerBytes(),
+    what: `rootfs ${path}`,
+  });
+  return finishSingleLayer(store, r.meta.diffId, { mediaType: layerMediaType(r.compression), digest: r.blobDigest!, size: r.compressedSize }, opts.name, {});
+}
+
+function finishSingleLayer(store: ImageStore, diffId: Digest, layer: Descriptor, name: string | undefined, config: NonNullable<ImageConfig["config"]>): ImportResult {
+  const p = hostPlatform();
+  const cfg: ImageConfig = {
+    architecture: p.architecture,
+    os: p.os,
+    ...(p.variant ? { variant: p.variant } : {}),
+    created: new Date().toISOString(),
+    config: { Env: [`PATH=${DEFAULT_PATH}`], ...config },
+    rootfs: { type: "layers", diff_ids: [diffId] },
+    history: [{ created: new Date().toISOString(), created_by: "ctr import" }],
+  };
+  const configBytes = Buffer.from(JSON.stringify(cfg));
+  const configDigest = store.putBlob(configBytes);
+  const manifest: Manifest = { schemaVersion: 2, mediaType: MEDIA.ociManifest, config: { mediaType: MEDIA.ociConfig, digest: configDigest, size: configBytes.length }, layers: [layer] };
+  const manifestDigest = store.putBlob(Buffer.from(JSON.stringify(manifest)));
+  const names = name ? [normaliseName(name)] : [];
+  store.putImage({ id: configDigest, manifest: manifestDigest, repoDigests: [], created: cfg.created!, size: store.layerMeta(diffId)?.size ?? 0 }, names);
+  return { id: configDigest, names };
+}
+
+// ---- from-host ----
+
+/** Resolves a program name through PATH, as a shell would. */
+export function findProgram(name: string, path = process.env.PATH ?? DEFAULT_PATH): string {
+  if (name.includes("/")) {
+    if (!fs.existsSync(name)) throw new Error(`from-host: ${name}: no such file`);
+    return fs.realpathSync(name) === name ? name : name.startsWith("/") ? name : `${process.cwd()}/${name}`;
+  }
+  for (const dir of path.split(":")) {
+    const p = `${dir}/${name}`;
+    try {
+      if (fs.statSync(p).isFile()) return p;
+    } catch {
+      /* next */
+    }
+  }
+  throw new Error(`from-host: ${name}: not found in PATH`);
+}
+
+/** Copies `host` into `root` at the same path, recreating every symlink on the way (/lib -> usr/lib). */
+function copyHostPath(root: string, host: string, seen: Set<string>, depth = 0): void {
+  if (seen.has(host) || depth > 40) return;
+  seen.add(host);
+  const parts = host.split("/").filter(Boolean);
+  let cur = "";
+  for (let i = 0; i < parts.length; i++) {
+    cur += `/${parts[i]}`;
+    const st = fs.lstatSync(cur);
+    const dest = `${root}${cur}`;
+    if (st.isSymbolicLink()) {
+      const target = fs.readlinkSync(cur);
+      if (!fs.existsSync(dest) && !isLink(dest)) fs.symlinkSync(target, dest);
+      const dir = cur.slice(0, cur.lastIndexOf("/")) || "/";
+      const resolved = target.startsWith("/") ? target : `${dir}/${target}`;
+      copyHostPath(root, normalise([resolved, ...parts.slice(i + 1)].join("/")), seen, depth + 1);
+      return;
+    }
+    if (st.isDirectory()) {
+      if (!fs.existsSync(dest)) fs.mkdirSync(dest, { mode: 0o755 });
+      continue;
+    }
+    fs.copyFileSync(cur, dest);
+    fs.chmodSync(dest, st.mode & 0o7777);
+  }
+}
+
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function normalise(p: string): string {
+  const out: string[] = [];
+  for (const s of p.split("/")) {
+    if (!s || s === ".") continue;
+    if (s === "..") out.pop();
+    else out.push(s);
+  }
+  return `/${out.join("/")}`;
+}
+
+export async function imageFromHost(store: ImageStore, name: string, programs: string[]): Promise<ImportResult & { files: string[] }> {
+  store.lock("shared");
+  const root = store.tempPath("from-host");
+  try {
+    fs.mkdirSync(root, { mode: 0o755 });
+    const paths = programs.map((p) => findProgram(p));
+    const files = [...new Set(paths.flatMap((p) => programClosure(p)))].sort();
+    const seen = new Set<string>();
+    for (const f of files) copyHostPath(root, f, seen);
+    for (const d of ["etc", "tmp", "proc", "sys", "dev"]) fs.mkdirSync(`${root}/${d}`, { recursive: true, mode: d === "tmp" ? 0o1777 : 0o755 });
+    fs.chmodSync(`${root}/tmp`, 0o1777);
+    fs.writeFileSync(`${root}/etc/passwd`, "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+    fs.writeFileSync(`${root}/etc/group`, "root:x:0:\nnogroup:x:65534:\n");
+    const gz = pipeline(Readable.from(writeLayerTar(root, { overlayWhiteouts: false })), zlib.createGzip({ level: 6 }), () => {}) as AsyncIterable<Uint8Array>;
+    const r = await applyLayer(store, { source: gz, blob: "compute", diffId: null, chainId: (d) => d, allowDevices: false, maxBytes: maxLayerBytes(), what: "from-host layer" });
+    const res = finishSingleLayer(store, r.meta.diffId, { mediaType: MEDIA.ociLayerGzip, digest: r.blobDigest!, size: r.compressedSize }, name, { Cmd: [paths[0]!] });
+    return { ...res, files };
+  } finally {
+    store.removeTemp(root);
+    store.unlock();
+  }
+}
+
+// ---- save ----
+
+export type SaveFormat = "docker" | "oci";
+
+/** The archive as tar chunks: blobs, oci-layout, index.json, and (docker) manifest.json. */
+export async function* saveArchive(store: ImageStore, images: { rec: ImageRecord; names: string[] }[], format: SaveFormat): AsyncGenerator<Buffer> {
+  const written = new Set<string>();
+  const mtime = Math.floor(Date.now() / 1000);
+  const file = (name: string, bytes: Buffer) => [tarHeader({ name, type: "file", mode: 0o644, size: bytes.length, mtime }), bytes, tarPadding(bytes.length)];
+  yield tarHeader({ name: "blobs/", type: "dir", mode: 0o755, mtime });
+  yield tarHeader({ name: "blobs/sha256/", type: "dir", mode: 0o755, mtime });
+  const dockerManifest: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
+  const indexEntries: Descriptor[] = [];
+  for (const { rec, names } of images) {
+    const manifest = store.manifestOf(rec);
+    const manifestBytes = store.readBlob(rec.manifest);
+    for (const d of [rec.manifest, manifest.config.digest]) {
+      if (written.has(d)) continue;
+      written.add(d);
+      yield* file(`blobs/sha256/${hexOf(d)}`, store.readBlob(d));
+    }
+    for (const l of manifest.layers) {
+      if (written.has(l.digest)) continue;
+      written.add(l.digest);
+      const size = fs.statSync(store.blobPath(l.digest)).size;
+      yield tarHeader({ name: `blobs/sha256/${hexOf(l.digest)}`, type: "file", mode: 0o644, size, mtime });
+      let left = size;
+      for await (const chunk of fs.createReadStream(store.blobPath(l.digest), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+        const part = chunk.subarray(0, Math.min(chunk.length, left));
+        left -= part.length;
+        yield part;
+      }
+      if (left > 0) throw new Error(`save: blob ${l.digest} changed while it was being written`);
+      yield tarPadding(size);
+    }
+    const mediaType = manifest.mediaType ?? MEDIA.ociManifest;
+    const tagged = names.length ? names : [null];
+    for (const n of tagged) {
+      const r = n ? parseReference(n) : null;
+      indexEntries.push({
+        mediaType,
+        digest: rec.manifest,
+        size: manifestBytes.length,
+        ...(r ? { annotations: { "io.containerd.image.name": n!, "org.opencontainers.image.ref.name": r.tag ?? "latest" } } : {}),
+      });
+    }
+    dockerManifest.push({
+      Config: `blobs/sha256/${hexOf(manifest.config.digest)}`,
+      RepoTags: names.map((n) => {
+        const r = parseReference(n);
+        return `${familiarRepo(r)}:${r.tag ?? "latest"}`;
+      }),
+      Layers: manifest.layers.map((l) => `blobs/sha256/${hexOf(l.digest)}`),
+    });
+  }
+  yield* file("oci-layout", Buffer.from(JSON.stringify({ imageLayoutVersion: "1.0.0" })));
+  yield* file("index.json", Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: indexEntries })));
+  if (format === "docker") yield* file("manifest.json", Buffer.from(JSON.stringify(dockerManifest)));
+  yield TAR_END;
+}
+
+export type { ImageRecord };

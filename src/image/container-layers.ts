@@ -1,0 +1,91 @@
+// A container's filesystem from an image: the image's layers as overlay lowers, an init layer on
+// top of them with /etc/hostname, /etc/hosts and /etc/resolv.conf (Docker's "-init" layer: the
+// files a container needs but a commit must not capture), and the container's own upper and
+// work dirs. All under <root>/containers/<id>/, removed when the container is.
+import * as fs from "node:fs";
+import type { OverlayRootfs } from "../plan/plan";
+import type { RunImage } from "../cli/run-options";
+import { parseReference, refName } from "./reference";
+import type { ImageRecord, ImageStore } from "./store";
+import { AT_FDCWD } from "../../ffi/at";
+import { removeTreeAt } from "./unpack";
+
+/** Finds an image by name[:tag], name@digest, or (a prefix of) its id. */
+export function findImage(store: ImageStore, ref: string): ImageRecord | null {
+  if (/^(sha256:)?[0-9a-f]{4,64}$/.test(ref)) {
+    const ids = store.imagesByIdPrefix(ref);
+    if (ids.length > 1) throw new Error(`image id prefix ${ref} is ambiguous (${ids.length} images)`);
+    if (ids.length === 1) return store.getImage(ids[0]!);
+  }
+  let parsed;
+  try {
+    parsed = parseReference(ref);
+  } catch {
+    return null;
+  }
+  const id = parsed.digest && !parsed.tag ? store.imageByRepoDigest(`${parsed.registry}/${parsed.repository}@${parsed.digest}`) : store.imageByTag(refName(parsed));
+  return id ? store.getImage(id) : null;
+}
+
+export function containerDir(store: ImageStore, id: string): string {
+  return `${store.root}/containers/${id}`;
+}
+
+export function imageRunSpec(store: ImageStore, rec: ImageRecord, name: string): RunImage {
+  const config = store.configOf(rec);
+  const lowers = store.lowerDirs(store.chainOf(rec));
+  return {
+    name,
+    config: config.config ?? null,
+    rootfsFor(id: string): { rootfs: string; overlay: OverlayRootfs } {
+      const rel = `containers/${id}`;
+      return {
+        rootfs: `${store.root}/${rel}/merged`,
+        overlay: { storeRoot: store.root, lowerdir: [`${rel}/init`, ...lowers], upperdir: `${rel}/upper`, workdir: `${rel}/work` },
+      };
+    },
+  };
+}
+
+/** Docker's rule for a container with its own network: the host's resolvers, minus loopback ones. */
+export function containerResolvConf(host: string, network: "none" | "host"): string {
+  if (network === "host") return host;
+  return host
+    .split("\n")
+    .filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l))
+    .join("\n");
+}
+
+export function containerHosts(hostHosts: string, network: "none" | "host"): string {
+  if (network === "host") return hostHosts;
+  return ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet", "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters", ""].join("\n");
+}
+
+/** Creates the container's directories and init layer; returns the function that removes them. */
+export function createContainerLayers(store: ImageStore, id: string, opts: { hostname: string; network: "none" | "host" }): () => void {
+  const dir = containerDir(store, id);
+  const read = (p: string) => {
+    try {
+      return fs.readFileSync(p, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  const remove = () => removeTreeAt(AT_FDCWD, dir);
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+    for (const d of ["upper", "work", "merged", "init/etc"]) fs.mkdirSync(`${dir}/${d}`, { recursive: true, mode: 0o755 });
+    fs.writeFileSync(`${dir}/init/etc/hostname`, `${opts.hostname}\n`, { mode: 0o644 });
+    fs.writeFileSync(`${dir}/init/etc/hosts`, containerHosts(read("/etc/hosts"), opts.network), { mode: 0o644 });
+    fs.writeFileSync(`${dir}/init/etc/resolv.conf`, containerResolvConf(read("/etc/resolv.conf"), opts.network), { mode: 0o644 });
+  } catch (e) {
+    remove();
+    throw e;
+  }
+  return remove;
+}
+
+/** Container directories with no live container (their ctr was killed): removed by GC. */
+export function staleContainerDirs(store: ImageStore, live: Set<string>): string[] {
+  return fs.readdirSync(`${store.root}/containers`).filter((id) => !live.has(id));
+}

@@ -1,0 +1,126 @@
+// One layer, streamed: compressed bytes in → (blob file, digest) and → decompress → tar → files.
+// Download, digest, decompression and unpacking overlap; nothing is held whole in memory. The
+// unpacked directory is only committed (renamed into the store) after both digests check out.
+import { Readable, pipeline } from "node:stream";
+import * as zlib from "node:zlib";
+import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "../../ffi/constants";
+import { closeFd, openat, AT_FDCWD } from "../../ffi/at";
+import { SysError } from "../errors";
+import { DigestCounter, type Digest } from "./digest";
+import type { ImageStore, LayerMeta } from "./store";
+import { verifyContent } from "./store";
+import { TarParser } from "./tar";
+import { LayerUnpacker, type UnpackStats } from "./unpack";
+
+/** Default bound on a layer's uncompressed size (CTR_MAX_LAYER_BYTES overrides): 64 GiB. */
+export const DEFAULT_MAX_LAYER_BYTES = 64 * 1024 ** 3;
+
+export function maxLayerBytes(env: Record<string, string | undefined> = process.env): number {
+  const n = Number(env.CTR_MAX_LAYER_BYTES);
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_LAYER_BYTES;
+}
+
+export type Compression = "gzip" | "zstd" | "none";
+
+/** By magic number, not media type: registries and archives mislabel layers often enough. */
+export function detectCompression(head: Uint8Array): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return "zstd";
+  return "none";
+}
+
+export interface LayerInput {
+  /** The layer's bytes as stored (compressed or not). */
+  source: AsyncIterable<Uint8Array>;
+  /** Store the bytes as a blob, checked against this descriptor ("compute": store, digest unknown). */
+  blob: { digest: Digest; size: number } | "compute" | null;
+  /** The uncompressed digest the image config names, if known: checked. */
+  diffId: Digest | null;
+  /** Chain id to commit under; computed from diffId when null (single-layer imports). */
+  chainId: ((diffId: Digest) => Digest) | Digest;
+  allowDevices: boolean;
+  maxBytes: number;
+  onBytes?: (compressed: number) => void;
+  what: string;
+}
+
+export interface LayerResult {
+  meta: LayerMeta;
+  blobDigest: Digest | null;
+  compressedSize: number;
+  stats: UnpackStats;
+  compression: Compression;
+}
+
+async function* peekable(source: AsyncIterable<Uint8Array>, first: (c: Uint8Array) => void): AsyncGenerator<Uint8Array> {
+  let seen = false;
+  for await (const chunk of source) {
+    if (!seen && chunk.length) {
+      seen = true;
+      first(chunk);
+    }
+    yield chunk;
+  }
+}
+
+export async function applyLayer(store: ImageStore, input: LayerInput): Promise<LayerResult> {
+  const tmp = store.newLayerDir();
+  const writer = input.blob ? store.blobWriter(input.blob === "compute" ? null : input.blob, input.what) : null;
+  const diff = new DigestCounter();
+  let compressed = 0;
+  let rootFd = -1;
+  let unpacker: LayerUnpacker | null = null;
+  try {
+    rootFd = openat(AT_FDCWD, `${tmp}/diff`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootFd < 0) throw new SysError("open", -rootFd, `${tmp}/diff`);
+    unpacker = new LayerUnpacker(rootFd, { allowDevices: input.allowDevices, maxBytes: input.maxBytes });
+    const parser = new TarParser(unpacker);
+
+    // The first chunk tells the compression; every chunk also goes to the blob file.
+    const iterator = input.source[Symbol.asyncIterator]();
+    const firstResult = await iterator.next();
+    const head = firstResult.done ? new Uint8Array() : firstResult.value;
+    const compression = detectCompression(head);
+    async function* raw(): AsyncGenerator<Uint8Array> {
+      let r = firstResult;
+      while (!r.done) {
+        const chunk = r.value;
+        compressed += chunk.length;
+        writer?.write(chunk);
+        input.onBytes?.(compressed);
+        yield chunk;
+        r = await iterator.next();
+      }
+    }
+    const rawStream = Readable.from(raw(), { objectMode: false });
+    const decoder =
+      compression === "gzip" ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : compression === "zstd" ? zlib.createZstdDecompress({ chunkSize: 256 * 1024 }) : null;
+    const out: AsyncIterable<Buffer> = decoder ? pipeline(rawStream, decoder, () => {}) : rawStream;
+    for await (const chunk of out) {
+      diff.update(chunk);
+      if (diff.bytes > input.maxBytes + 1024 * 1024) throw new Error(`${input.what}: larger than the limit of ${input.maxBytes} bytes uncompressed`);
+      parser.push(chunk);
+    }
+    parser.finish();
+    unpacker.finish();
+    const stats = unpacker.stats;
+    unpacker = null;
+    closeFd(rootFd);
+    rootFd = -1;
+
+    const blobDigest = writer ? writer.commit() : null;
+    const diffId = diff.digest();
+    if (input.diffId) verifyContent(`${input.what} (uncompressed)`, { digest: input.diffId }, diffId, diff.bytes);
+    const chainId = typeof input.chainId === "function" ? input.chainId(diffId) : input.chainId;
+    // The tar stream's size stands for the layer's size, as Docker reports it.
+    const meta = store.commitLayer(tmp, chainId, diffId, diff.bytes);
+    return { meta, blobDigest, compressedSize: compressed, stats, compression };
+  } catch (e) {
+    unpacker?.close();
+    if (rootFd >= 0) closeFd(rootFd);
+    writer?.abort();
+    store.removeTemp(tmp);
+    throw e;
+  }
+}
+

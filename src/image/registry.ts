@@ -1,0 +1,168 @@
+// A client for the OCI distribution API (what Docker Hub, ghcr.io, quay.io and `registry` speak):
+// manifests and blobs by name and digest, the WWW-Authenticate challenge flow (Basic, and Bearer
+// tokens from the realm the registry names), HTTPS with plain HTTP only for local registries or
+// --insecure, and retries with backoff on transient failures.
+import type { Credentials } from "./auth";
+import { isLocalRegistry, registryEndpoint } from "./reference";
+import { VERSION } from "../version";
+
+export interface RegistryOptions {
+  insecure: boolean;
+  credentials: Credentials | null;
+  /** Attempts for a transient failure (network error, 429, 5xx). */
+  attempts?: number;
+  /** First backoff delay in ms; doubles each time. */
+  backoffMs?: number;
+}
+
+export class RegistryError extends Error {
+  override name = "RegistryError";
+  constructor(message: string, readonly status: number) {
+    super(message);
+  }
+}
+
+/** `Bearer realm="...",service="...",scope="..."` → scheme and params. */
+export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
+  const m = /^(\w+)\s*(.*)$/s.exec(header.trim());
+  if (!m) return { scheme: "", params: {} };
+  const params: Record<string, string> = {};
+  const re = /(\w+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
+  for (let p = re.exec(m[2]!); p; p = re.exec(m[2]!)) params[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? "").replace(/\\(.)/g, "$1");
+  return { scheme: m[1]!.toLowerCase(), params };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function describeErrors(body: string): string {
+  try {
+    const j = JSON.parse(body) as { errors?: { code?: string; message?: string }[] };
+    const e = j.errors?.[0];
+    if (e) return `${e.code ?? "error"}: ${e.message ?? ""}`.trim();
+  } catch {
+    /* not JSON */
+  }
+  return body.slice(0, 200).trim();
+}
+
+export class RegistryClient {
+  private scheme: "https" | "http";
+  private authorization: string | null = null;
+  private readonly attempts: number;
+  private readonly backoffMs: number;
+
+  constructor(readonly registry: string, readonly repository: string, private readonly opts: RegistryOptions) {
+    this.scheme = opts.insecure || isLocalRegistry(registry) ? "http" : "https";
+    this.attempts = opts.attempts ?? 4;
+    this.backoffMs = opts.backoffMs ?? 250;
+  }
+
+  get baseUrl(): string {
+    return `${this.scheme}://${registryEndpoint(this.registry)}/v2/`;
+  }
+
+  /** GET with auth and retries. 2xx comes back; anything else is a RegistryError naming the cause. */
+  async get(path: string, headers: Record<string, string> = {}, what = path): Promise<Response> {
+    let authTried = false;
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(`${this.baseUrl}${path}`, {
+          headers: { "User-Agent": `ctr/${VERSION}`, ...headers, ...(this.authorization ? { Authorization: this.authorization } : {}) },
+          redirect: "follow",
+        });
+      } catch (e) {
+        if (attempt < this.attempts) {
+          await sleep(this.backoffMs * 2 ** (attempt - 1));
+          continue;
+        }
+        throw new RegistryError(`${what}: cannot reach ${this.registry}: ${(e as Error).message}`, 0);
+      }
+      if (res.ok) return res;
+      const body = await res.text().catch(() => "");
+      if (res.status === 401 && !authTried) {
+        authTried = true;
+        await this.authenticate(res.headers.get("www-authenticate") ?? "", what);
+        attempt--; // the challenge round is not a failed attempt
+        continue;
+      }
+      if ((res.status === 429 || res.status >= 500) && attempt < this.attempts) {
+        const retryAfter = Number(res.headers.get("retry-after"));
+        await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 10_000) : this.backoffMs * 2 ** (attempt - 1));
+        continue;
+      }
+      throw this.httpError(res.status, body, what);
+    }
+  }
+
+  private httpError(status: number, body: string, what: string): RegistryError {
+    const detail = describeErrors(body);
+    const suffix = detail ? ` (${detail})` : "";
+    if (status === 401) {
+      return new RegistryError(
+        `${what}: authentication required by ${this.registry} (401 Unauthorized)${suffix}${this.opts.credentials ? ": the credentials were refused" : ": use `ctr login " + this.registry + "` or --creds USER:PASSWORD"}`,
+        status,
+      );
+    }
+    if (status === 403) return new RegistryError(`${what}: access denied by ${this.registry} (403 Forbidden)${suffix}`, status);
+    if (status === 404) return new RegistryError(`${what}: not found in ${this.registry}/${this.repository} (404)${suffix}`, status);
+    return new RegistryError(`${what}: ${this.registry} answered HTTP ${status}${suffix}`, status);
+  }
+
+  private async authenticate(header: string, what: string): Promise<void> {
+    const { scheme, params } = parseChallenge(header);
+    const creds = this.opts.credentials;
+    const basic = creds ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}` : null;
+    if (scheme === "basic") {
+      if (!basic) throw this.httpError(401, "", what);
+      this.authorization = basic;
+      return;
+    }
+    if (scheme !== "bearer" || !params.realm) throw new RegistryError(`${what}: ${this.registry} asks for unsupported authentication ${JSON.stringify(header)}`, 401);
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set("service", params.service);
+    const scope = params.scope ?? (this.repository ? `repository:${this.repository}:pull` : null);
+    if (scope) url.searchParams.set("scope", scope);
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { "User-Agent": `ctr/${VERSION}`, ...(basic ? { Authorization: basic } : {}) } });
+    } catch (e) {
+      throw new RegistryError(`${what}: cannot reach the token service ${url.origin}: ${(e as Error).message}`, 0);
+    }
+    const body = await res.text();
+    if (!res.ok) {
+      if (res.status === 401 || res.status === 403) throw this.httpError(401, body, what);
+      throw new RegistryError(`${what}: token service ${url.origin} answered HTTP ${res.status} (${describeErrors(body)})`, res.status);
+    }
+    let token: string | undefined;
+    try {
+      const j = JSON.parse(body) as { token?: string; access_token?: string };
+      token = j.token ?? j.access_token;
+    } catch {
+      /* fall through */
+    }
+    if (!token) throw new RegistryError(`${what}: token service ${url.origin} sent no token`, 401);
+    this.authorization = `Bearer ${token}`;
+  }
+
+  /** A manifest or index, as bytes with its media type. */
+  async manifest(reference: string, accept: readonly string[]): Promise<{ bytes: Uint8Array; mediaType: string }> {
+    const res = await this.get(`${this.repository}/manifests/${reference}`, { Accept: accept.join(", ") }, `manifest ${this.repository}:${reference}`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (bytes.length > 4 * 1024 * 1024) throw new RegistryError(`manifest ${reference}: larger than 4 MiB`, 0);
+    const mediaType = (res.headers.get("content-type") ?? "").split(";")[0]!.trim();
+    return { bytes, mediaType };
+  }
+
+  /** A blob's bytes as a stream. */
+  async blob(digest: string, what = `blob ${digest}`): Promise<AsyncIterable<Uint8Array>> {
+    const res = await this.get(`${this.repository}/blobs/${digest}`, {}, what);
+    if (!res.body) throw new RegistryError(`${what}: empty response`, 0);
+    return res.body as unknown as AsyncIterable<Uint8Array>;
+  }
+
+  /** GET /v2/ with credentials: checks a login. */
+  async ping(): Promise<void> {
+    await this.get("", {}, `login to ${this.registry}`);
+  }
+}

@@ -1,0 +1,56 @@
+// `ctr run IMAGE`: find (or pull) the image, and give the container its layers for as long as
+// it runs. Loaded only when running an image, so `--rootfs` runs never pay for the store.
+import type { RunImage } from "../cli/run-options";
+import type { RunOptions } from "../plan/plan";
+import { containerDir, createContainerLayers, findImage, imageRunSpec } from "./container-layers";
+import { ImageStore, stateRoot } from "./store";
+import { pullWithProgress } from "../commands/image";
+import { UsageError } from "../errors";
+import { log } from "../log";
+
+export function openStoreFor(rootFlag: string | undefined): ImageStore {
+  return ImageStore.open(stateRoot(rootFlag));
+}
+
+export async function imageForRun(store: ImageStore, ref: string, o: { pull: string; platform?: string }): Promise<RunImage & { id: string }> {
+  if (!["missing", "always", "never"].includes(o.pull)) throw new UsageError(`--pull: unknown policy ${JSON.stringify(o.pull)} (missing, always or never)`);
+  let rec = o.pull === "always" ? null : findImage(store, ref);
+  if (!rec) {
+    if (o.pull === "never") throw new UsageError(`image ${ref} not found in the store (--pull never)`);
+    if (o.pull === "missing") log.info(`Unable to find image '${ref}' locally`);
+    const r = await pullWithProgress(store, ref, { platform: o.platform, insecure: false, allowDevices: false, quiet: false });
+    rec = store.getImage(r.id);
+    if (!rec) throw new Error(`pull ${ref}: the image vanished from the store`);
+  }
+  return { ...imageRunSpec(store, rec, ref), id: rec.id };
+}
+
+/**
+ * Records that the container uses the image (rmi refuses it, GC keeps its layers) and makes its
+ * directories. Both under the store's shared lock, so a concurrent GC sees either none or both.
+ * Returns the function that undoes both, in the reverse order.
+ */
+export function prepareContainer(store: ImageStore, imageId: string, o: RunOptions): () => void {
+  store.lock("shared");
+  let removeLayers: () => void;
+  try {
+    store.addContainer(o.id, imageId, process.pid);
+    try {
+      removeLayers = createContainerLayers(store, o.id, { hostname: o.hostname, network: o.network });
+    } catch (e) {
+      store.removeContainer(o.id);
+      throw e;
+    }
+  } finally {
+    store.unlock();
+  }
+  return () => {
+    try {
+      removeLayers();
+    } catch (e) {
+      log.error(`cleanup: remove ${containerDir(store, o.id)}: ${(e as Error).message}`);
+      process.exitCode = 125;
+    }
+    store.removeContainer(o.id);
+  };
+}

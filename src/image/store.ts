@@ -1,0 +1,434 @@
+// The image store under the state root (--root, CTR_ROOT, default /var/lib/ctr):
+//
+//   ctr.db                   sqlite: images, tags, containers using images
+//   lock                     flock: shared while adding content, exclusive for garbage collection
+//   blobs/sha256/<hex>       the content store: manifests, configs, compressed layers, by digest
+//   layers/<chain hex>/      one unpacked layer per chain id, overlay2 style:
+//       diff/                  the layer's files (whiteouts as overlayfs wants them)
+//       link                   its short name: l/<link> -> ../layers/<chain hex>/diff
+//       meta.json              diff id, chain id, size
+//   l/<link>                 short names keep overlay's lowerdir= option under a page with many layers
+//   tmp/                     everything is written here first, then renamed into place
+//   containers/<id>/         a running container's upper, work and init layers
+//
+// Commit is rename(2): a crash or Ctrl-C mid-pull leaves only tmp/ entries, which the next garbage
+// collection removes, never a half layer or blob under its final name. Two pulls of the same
+// content race harmlessly: the second rename finds the first one's result and discards its own.
+import { Database } from "bun:sqlite";
+import * as fs from "node:fs";
+import * as v from "valibot";
+import { LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, flock } from "../../ffi/at";
+import { type Digest, hexOf, chainIds, DigestCounter, isDigest } from "./digest";
+import { parseJson, ImageConfigSchema, ManifestSchema, type ImageConfig, type Manifest } from "./schema";
+import { removeTreeAt } from "./unpack";
+import { AT_FDCWD } from "../../ffi/at";
+
+export const DEFAULT_ROOT = "/var/lib/ctr";
+
+export function stateRoot(flag: string | undefined, env: Record<string, string | undefined> = process.env): string {
+  const root = flag ?? env.CTR_ROOT ?? DEFAULT_ROOT;
+  if (!root.startsWith("/")) return `${process.cwd()}/${root}`.replace(/\/+$/, "");
+  return root.replace(/\/+$/, "") || "/";
+}
+
+export interface ImageRecord {
+  id: Digest;
+  manifest: Digest;
+  repoDigests: string[];
+  created: string;
+  size: number;
+  added: number;
+}
+
+export interface LayerMeta {
+  chainId: Digest;
+  diffId: Digest;
+  size: number;
+  link: string;
+}
+
+const LayerMetaSchema = v.object({ chainId: v.string(), diffId: v.string(), size: v.number(), link: v.string() });
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS images (
+  id TEXT PRIMARY KEY,
+  manifest TEXT NOT NULL,
+  repo_digests TEXT NOT NULL DEFAULT '[]',
+  created TEXT NOT NULL DEFAULT '',
+  size INTEGER NOT NULL DEFAULT 0,
+  added INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tags (
+  name TEXT PRIMARY KEY,
+  image TEXT NOT NULL REFERENCES images(id)
+);
+CREATE TABLE IF NOT EXISTS containers (
+  id TEXT PRIMARY KEY,
+  image TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  started INTEGER NOT NULL
+);
+`;
+
+function randomName(n = 26): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const b = new Uint8Array(n);
+  crypto.getRandomValues(b);
+  return [...b].map((x) => alphabet[x & 31]).join("");
+}
+
+/** A process's start time from /proc (field 22), to tell a live pid from a reused one. */
+export function processStartTime(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+  } catch {
+    return null;
+  }
+}
+
+export class ImageStore {
+  readonly db: Database;
+  private lockFd = -1;
+
+  private constructor(readonly root: string) {
+    this.db = new Database(`${root}/ctr.db`, { create: true });
+    this.db.exec("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;");
+    this.db.exec(SCHEMA);
+  }
+
+  static open(root: string): ImageStore {
+    fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+    for (const d of ["blobs/sha256", "layers", "l", "tmp", "containers"]) fs.mkdirSync(`${root}/${d}`, { recursive: true, mode: 0o700 });
+    return new ImageStore(root);
+  }
+
+  close(): void {
+    this.unlock();
+    this.db.close();
+  }
+
+  // ---- locking ----
+
+  /** Shared: adding content. Exclusive: garbage collection. Returns false if nonBlocking and busy. */
+  lock(mode: "shared" | "exclusive", nonBlocking = false): boolean {
+    if (this.lockFd < 0) this.lockFd = fs.openSync(`${this.root}/lock`, "a", 0o600);
+    const rc = flock(this.lockFd, (mode === "shared" ? LOCK_SH : LOCK_EX) | (nonBlocking ? LOCK_NB : 0));
+    if (rc === -11 /* EWOULDBLOCK */) return false;
+    if (rc < 0) throw new Error(`flock ${this.root}/lock: errno ${-rc}`);
+    return true;
+  }
+
+  unlock(): void {
+    if (this.lockFd < 0) return;
+    flock(this.lockFd, LOCK_UN);
+    fs.closeSync(this.lockFd);
+    this.lockFd = -1;
+  }
+
+  // ---- blobs ----
+
+  blobPath(d: Digest): string {
+    return `${this.root}/blobs/sha256/${hexOf(d)}`;
+  }
+
+  hasBlob(d: Digest): boolean {
+    return fs.existsSync(this.blobPath(d));
+  }
+
+  readBlob(d: Digest): Buffer {
+    return fs.readFileSync(this.blobPath(d));
+  }
+
+  tempPath(prefix: string): string {
+    return `${this.root}/tmp/${prefix}-${randomName(12)}`;
+  }
+
+  /** Stores bytes under their digest; `expected` (if given) must match. */
+  putBlob(bytes: Uint8Array, expected?: { digest: Digest; size?: number }, what = "blob"): Digest {
+    const c = new DigestCounter();
+    c.update(bytes);
+    const digest = c.digest();
+    if (expected) verifyContent(what, expected, digest, bytes.length);
+    if (!this.hasBlob(digest)) {
+      const tmp = this.tempPath("blob");
+      fs.writeFileSync(tmp, bytes, { mode: 0o600 });
+      fs.renameSync(tmp, this.blobPath(digest));
+    }
+    return digest;
+  }
+
+  /** A blob written in chunks: commit() verifies digest and size, then renames it into place. */
+  blobWriter(expected: { digest: Digest; size: number } | null, what: string): BlobWriter {
+    return new BlobWriter(this, expected, what);
+  }
+
+  // ---- layers ----
+
+  layerDir(chainId: Digest): string {
+    return `${this.root}/layers/${hexOf(chainId)}`;
+  }
+
+  hasLayer(chainId: Digest): boolean {
+    return fs.existsSync(`${this.layerDir(chainId)}/meta.json`);
+  }
+
+  layerMeta(chainId: Digest): LayerMeta | null {
+    try {
+      return parseJson(LayerMetaSchema, fs.readFileSync(`${this.layerDir(chainId)}/meta.json`), `layer ${chainId}`) as LayerMeta;
+    } catch {
+      return null;
+    }
+  }
+
+  /** A fresh temp layer directory with an empty diff/ to unpack into. */
+  newLayerDir(): string {
+    const dir = this.tempPath("layer");
+    fs.mkdirSync(`${dir}/diff`, { recursive: true, mode: 0o755 });
+    fs.chmodSync(dir, 0o700);
+    return dir;
+  }
+
+  /** Renames an unpacked temp layer into place. If another pull got there first, keeps theirs. */
+  commitLayer(tmpDir: string, chainId: Digest, diffId: Digest, size: number): LayerMeta {
+    const existing = this.layerMeta(chainId);
+    if (existing) {
+      this.removeTemp(tmpDir);
+      return existing;
+    }
+    const link = randomName();
+    const meta: LayerMeta = { chainId, diffId, size, link };
+    fs.writeFileSync(`${tmpDir}/link`, link);
+    fs.writeFileSync(`${tmpDir}/meta.json`, JSON.stringify(meta));
+    try {
+      fs.renameSync(tmpDir, this.layerDir(chainId));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw e;
+      this.removeTemp(tmpDir);
+      return this.layerMeta(chainId) ?? meta;
+    }
+    fs.symlinkSync(`../layers/${hexOf(chainId)}/diff`, `${this.root}/l/${link}`);
+    return meta;
+  }
+
+  /** overlay lowerdir= entries, top layer first, relative to the root (mount with cwd = root). */
+  lowerDirs(chainIdsBottomUp: Digest[]): string[] {
+    return chainIdsBottomUp
+      .map((c) => {
+        const m = this.layerMeta(c);
+        if (!m) throw new Error(`layer ${c} is missing from the store (run \`ctr pull\` again)`);
+        if (!fs.existsSync(`${this.root}/l/${m.link}`)) fs.symlinkSync(`../layers/${hexOf(c)}/diff`, `${this.root}/l/${m.link}`);
+        return `l/${m.link}`;
+      })
+      .reverse();
+  }
+
+  removeTemp(path: string): void {
+    removeTreeAt(AT_FDCWD, path);
+  }
+
+  // ---- images ----
+
+  putImage(rec: Omit<ImageRecord, "added">, names: string[]): void {
+    const tx = this.db.transaction(() => {
+      const old = this.db.query<{ repo_digests: string }, [string]>("SELECT repo_digests FROM images WHERE id = ?").get(rec.id);
+      const digests = [...new Set([...(old ? (JSON.parse(old.repo_digests) as string[]) : []), ...rec.repoDigests])];
+      this.db
+        .query("INSERT INTO images (id, manifest, repo_digests, created, size, added) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET manifest = excluded.manifest, repo_digests = excluded.repo_digests")
+        .run(rec.id, rec.manifest, JSON.stringify(digests), rec.created, rec.size, Date.now());
+      for (const n of names) this.db.query("INSERT INTO tags (name, image) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET image = excluded.image").run(n, rec.id);
+    });
+    tx();
+  }
+
+  getImage(id: Digest): ImageRecord | null {
+    const row = this.db.query<{ id: string; manifest: string; repo_digests: string; created: string; size: number; added: number }, [string]>("SELECT * FROM images WHERE id = ?").get(id);
+    return row ? { id: row.id, manifest: row.manifest, repoDigests: JSON.parse(row.repo_digests), created: row.created, size: row.size, added: row.added } : null;
+  }
+
+  listImages(): (ImageRecord & { tags: string[] })[] {
+    const rows = this.db.query<{ id: string }, []>("SELECT id FROM images ORDER BY added DESC").all();
+    return rows.map((r) => ({ ...this.getImage(r.id)!, tags: this.tagsOf(r.id) }));
+  }
+
+  tagsOf(id: Digest): string[] {
+    return this.db.query<{ name: string }, [string]>("SELECT name FROM tags WHERE image = ? ORDER BY name").all(id).map((r) => r.name);
+  }
+
+  imageByTag(name: string): Digest | null {
+    return this.db.query<{ image: string }, [string]>("SELECT image FROM tags WHERE name = ?").get(name)?.image ?? null;
+  }
+
+  /** Image ids whose id starts with a prefix (for `ctr rmi 3f2a`). */
+  imagesByIdPrefix(prefix: string): Digest[] {
+    const p = prefix.startsWith("sha256:") ? prefix : `sha256:${prefix}`;
+    return this.db.query<{ id: string }, [string]>("SELECT id FROM images WHERE id LIKE ? || '%'").all(p).map((r) => r.id);
+  }
+
+  imageByRepoDigest(repoDigest: string): Digest | null {
+    const rows = this.db.query<{ id: string; repo_digests: string }, []>("SELECT id, repo_digests FROM images").all();
+    return rows.find((r) => (JSON.parse(r.repo_digests) as string[]).includes(repoDigest))?.id ?? null;
+  }
+
+  untag(name: string): boolean {
+    return this.db.query("DELETE FROM tags WHERE name = ?").run(name).changes > 0;
+  }
+
+  deleteImage(id: Digest): void {
+    const tx = this.db.transaction(() => {
+      this.db.query("DELETE FROM tags WHERE image = ?").run(id);
+      this.db.query("DELETE FROM images WHERE id = ?").run(id);
+    });
+    tx();
+  }
+
+  manifestOf(rec: ImageRecord): Manifest {
+    return parseJson(ManifestSchema, this.readBlob(rec.manifest), `manifest ${rec.manifest}`);
+  }
+
+  configOf(rec: ImageRecord): ImageConfig {
+    return parseJson(ImageConfigSchema, this.readBlob(rec.id), `image config ${rec.id}`);
+  }
+
+  chainOf(rec: ImageRecord): Digest[] {
+    return chainIds(this.configOf(rec).rootfs.diff_ids);
+  }
+
+  // ---- containers using images ----
+
+  addContainer(id: string, image: Digest, pid: number): void {
+    this.db.query("INSERT OR REPLACE INTO containers (id, image, pid, started) VALUES (?, ?, ?, ?)").run(id, image, pid, processStartTime(pid) ?? 0);
+  }
+
+  removeContainer(id: string): void {
+    this.db.query("DELETE FROM containers WHERE id = ?").run(id);
+  }
+
+  /** Images used by live containers; rows of dead ones (a SIGKILLed ctr) are dropped here. */
+  imagesInUse(): Map<Digest, string[]> {
+    const rows = this.db.query<{ id: string; image: string; pid: number; started: number }, []>("SELECT * FROM containers").all();
+    const out = new Map<Digest, string[]>();
+    for (const r of rows) {
+      const start = processStartTime(r.pid);
+      if (start === null || start !== r.started) {
+        this.removeContainer(r.id);
+        continue;
+      }
+      out.set(r.image, [...(out.get(r.image) ?? []), r.id]);
+    }
+    return out;
+  }
+
+  // ---- garbage collection ----
+
+  /**
+   * Removes blobs, layers and temp files nothing references. Needs the exclusive lock (no pull may
+   * be adding content); returns null if the store is busy.
+   */
+  gc(): { blobs: number; layers: number; bytes: number } | null {
+    if (!this.lock("exclusive", true)) return null;
+    try {
+      const blobs = new Set<string>();
+      const layers = new Set<string>();
+      const inUse = this.imagesInUse();
+      const ids = new Set([...this.db.query<{ id: string }, []>("SELECT id FROM images").all().map((r) => r.id), ...inUse.keys()]);
+      for (const id of ids) {
+        const rec = this.getImage(id);
+        blobs.add(hexOf(id));
+        if (!rec) continue;
+        blobs.add(hexOf(rec.manifest));
+        try {
+          for (const l of this.manifestOf(rec).layers) blobs.add(hexOf(l.digest));
+          for (const c of this.chainOf(rec)) layers.add(hexOf(c));
+        } catch {
+          /* a damaged record keeps what it can name */
+        }
+      }
+      let removedBlobs = 0;
+      let removedLayers = 0;
+      let bytes = 0;
+      for (const hex of fs.readdirSync(`${this.root}/blobs/sha256`)) {
+        if (blobs.has(hex)) continue;
+        bytes += fs.statSync(`${this.root}/blobs/sha256/${hex}`).size;
+        fs.unlinkSync(`${this.root}/blobs/sha256/${hex}`);
+        removedBlobs++;
+      }
+      for (const hex of fs.readdirSync(`${this.root}/layers`)) {
+        if (layers.has(hex)) continue;
+        const dir = `${this.root}/layers/${hex}`;
+        const meta = this.layerMeta(`sha256:${hex}`);
+        bytes += meta?.size ?? 0;
+        if (meta) fs.rmSync(`${this.root}/l/${meta.link}`, { force: true });
+        removeTreeAt(AT_FDCWD, dir);
+        removedLayers++;
+      }
+      // Links whose layer is gone (a crash between the two removals above).
+      for (const link of fs.readdirSync(`${this.root}/l`)) {
+        if (!fs.existsSync(`${this.root}/l/${link}`)) fs.rmSync(`${this.root}/l/${link}`, { force: true });
+      }
+      for (const t of fs.readdirSync(`${this.root}/tmp`)) removeTreeAt(AT_FDCWD, `${this.root}/tmp/${t}`);
+      // A container's directories outlive it only if its ctr was killed: its row is gone by now
+      // (imagesInUse dropped it) and its overlay went with its mount namespace.
+      const live = new Set([...inUse.values()].flat());
+      for (const id of fs.readdirSync(`${this.root}/containers`)) if (!live.has(id)) removeTreeAt(AT_FDCWD, `${this.root}/containers/${id}`);
+      return { blobs: removedBlobs, layers: removedLayers, bytes };
+    } finally {
+      this.unlock();
+    }
+  }
+}
+
+export function verifyContent(what: string, expected: { digest: Digest; size?: number }, digest: Digest, size: number): void {
+  if (expected.size !== undefined && size !== expected.size) {
+    throw new Error(`${what} ${expected.digest}: size mismatch: expected ${expected.size} bytes, got ${size}`);
+  }
+  if (digest !== expected.digest) throw new Error(`${what}: digest mismatch: expected ${expected.digest}, got ${digest}`);
+}
+
+export class BlobWriter {
+  private counter = new DigestCounter();
+  private fd: number;
+  readonly tmp: string;
+  private done = false;
+
+  constructor(private readonly store: ImageStore, private readonly expected: { digest: Digest; size: number } | null, private readonly what: string) {
+    this.tmp = store.tempPath("blob");
+    this.fd = fs.openSync(this.tmp, "wx", 0o600);
+  }
+
+  get bytes(): number {
+    return this.counter.bytes;
+  }
+
+  write(chunk: Uint8Array): void {
+    this.counter.update(chunk);
+    if (this.expected && this.counter.bytes > this.expected.size) {
+      throw new Error(`${this.what} ${this.expected.digest}: more data than the ${this.expected.size} bytes the manifest declares`);
+    }
+    fs.writeSync(this.fd, chunk);
+  }
+
+  /** Verifies, syncs and renames into blobs/; returns the digest. */
+  commit(): Digest {
+    const digest = this.counter.digest();
+    try {
+      if (this.expected) verifyContent(this.what, this.expected, digest, this.counter.bytes);
+      fs.fsyncSync(this.fd);
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+    fs.closeSync(this.fd);
+    this.done = true;
+    if (isDigest(digest)) fs.renameSync(this.tmp, this.store.blobPath(digest));
+    return digest;
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    fs.closeSync(this.fd);
+    fs.rmSync(this.tmp, { force: true });
+  }
+}

@@ -1,0 +1,275 @@
+// Applies a layer tar to an empty directory, as overlayfs wants it: `.wh.NAME` becomes a whiteout
+// (a 0:0 character device) and `.wh..wh..opq` the opaque xattr on its directory.
+//
+// Safety is by construction, not by checking names: every lookup is openat2(RESOLVE_IN_ROOT) below
+// the layer's directory fd, so `..`, absolute names and symlinks (planted earlier in the same tar)
+// resolve inside the layer, as if it were "/" (containerd and umoci keep the same rule with
+// securejoin). Hardlink targets resolve the same way. Device nodes are refused unless allowed, the
+// overlay's own trusted.* xattrs are never taken from a tar, and the uncompressed size is bounded.
+import {
+  AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CREAT, O_EXCL, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, S_IFCHR, S_IFBLK,
+  S_IFDIR, S_IFIFO, S_IFMT, closeFd, fchmod, fchmodat, fchownat, fsetxattr, linkat, mkdirat, mknodat, openat, openat2,
+  statAt, symlinkat, unlinkat, utimensat,
+} from "../../ffi/at";
+import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_RDONLY, O_WRONLY } from "../../ffi/constants";
+import { writeFd } from "../../ffi/files";
+import { SysError } from "../errors";
+import { TarError, type TarEntry, type TarSink } from "./tar";
+import { listDirFd } from "../../ffi/dir";
+
+export interface UnpackOptions {
+  /** Create block and character devices from the tar (only for a root-owned store). */
+  allowDevices: boolean;
+  /** Upper bound on the sum of file sizes: a decompression bomb stops here. */
+  maxBytes: number;
+}
+
+export interface UnpackStats {
+  entries: number;
+  bytes: number;
+  skippedDevices: string[];
+  skippedXattrs: string[];
+}
+
+const WHITEOUT = ".wh.";
+const OPAQUE = ".wh..wh..opq";
+const RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+/** xattrs a layer may carry: file capabilities, ACLs and the user namespace. Never trusted.overlay.*. */
+const ALLOWED_XATTR = /^(user\.|security\.capability$|system\.posix_acl_(access|default)$)/;
+
+/** The name, cleaned as if rooted at "/": `../../x` and `/x` both become `x`. Empty means the root. */
+export function cleanName(name: string): string[] {
+  const parts: string[] = [];
+  for (const p of name.split("/")) {
+    if (p === "" || p === ".") continue;
+    if (p === "..") parts.pop();
+    else parts.push(p);
+  }
+  return parts;
+}
+
+export class LayerUnpacker implements TarSink {
+  readonly stats: UnpackStats = { entries: 0, bytes: 0, skippedDevices: [], skippedXattrs: [] };
+  private dirs = new Map<string, number>();
+  private file = -1;
+  private fileEntry: TarEntry | null = null;
+  private fileName = "";
+  private fileParent = -1;
+  private dirTimes: { path: string[]; mtime: number }[] = [];
+
+  constructor(private readonly root: number, private readonly opts: UnpackOptions) {}
+
+  entry(e: TarEntry): void {
+    this.stats.entries++;
+    if (e.size > this.opts.maxBytes - this.stats.bytes) {
+      throw new TarError(`layer is larger than the limit of ${this.opts.maxBytes} bytes uncompressed (entry ${e.name})`);
+    }
+    const parts = cleanName(e.name);
+    if (parts.length === 0) return; // the root itself: its metadata belongs to the image's parent layer
+    const base = parts.pop()!;
+    const parent = this.parentDir(parts, e.name);
+
+    if (base === OPAQUE) return this.markOpaque(parts, e.name);
+    if (base.startsWith(`${WHITEOUT}${WHITEOUT}`)) return; // AUFS metadata (.wh..wh.plnk): not content
+    if (base.startsWith(WHITEOUT)) {
+      const hidden = base.slice(WHITEOUT.length);
+      this.removeExisting(parent, hidden, e.name);
+      this.check(mknodat(parent, hidden, S_IFCHR, 0, 0), "mknod", e.name);
+      return;
+    }
+
+    const existing = statAt(parent, base);
+    if (existing !== null) {
+      if (e.type === "dir" && (existing.mode & S_IFMT) === S_IFDIR) {
+        this.applyDirMeta(parent, base, parts, e);
+        return;
+      }
+      this.removeExisting(parent, base, e.name);
+    }
+    switch (e.type) {
+      case "dir":
+        this.check(mkdirat(parent, base, 0o700), "mkdir", e.name);
+        this.applyDirMeta(parent, base, parts, e);
+        return;
+      case "file": {
+        const fd = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
+        this.check(fd, "open", e.name);
+        this.file = fd;
+        this.fileEntry = e;
+        this.fileName = base;
+        this.fileParent = parent;
+        return;
+      }
+      case "symlink":
+        // The target is only text here; every later lookup through it stays in the layer.
+        this.check(symlinkat(e.linkname, parent, base), "symlink", e.name);
+        this.dirs.clear(); // cached parents could now be reached another way: look them up again
+        this.check(fchownat(parent, base, e.uid, e.gid, AT_SYMLINK_NOFOLLOW), "lchown", e.name);
+        utimensat(parent, base, e.mtime);
+        return;
+      case "hardlink": {
+        const target = cleanName(e.linkname);
+        if (target.length === 0) throw new TarError(`${e.name}: hardlink to the layer root`);
+        const tbase = target.pop()!;
+        const tparent = this.parentDir(target, e.linkname, false);
+        if (statAt(tparent, tbase) === null) throw new TarError(`${e.name}: hardlink to ${e.linkname}, which is not in the layer`);
+        this.check(linkat(tparent, tbase, parent, base, 0), "link", `${e.name} -> ${e.linkname}`);
+        return;
+      }
+      case "char":
+      case "block":
+        if (!this.opts.allowDevices) {
+          this.stats.skippedDevices.push(e.name);
+          return;
+        }
+        this.check(mknodat(parent, base, (e.type === "char" ? S_IFCHR : S_IFBLK) | (e.mode & 0o777), e.devmajor, e.devminor), "mknod", e.name);
+        this.finishNode(parent, base, e);
+        return;
+      case "fifo":
+        this.check(mknodat(parent, base, S_IFIFO | (e.mode & 0o777), 0, 0), "mkfifo", e.name);
+        this.finishNode(parent, base, e);
+        return;
+    }
+  }
+
+  data(chunk: Uint8Array): void {
+    if (this.file < 0) return;
+    this.stats.bytes += chunk.length;
+    const rc = writeFd(this.file, chunk as Buffer);
+    if (rc < 0) throw new SysError("write", -rc, this.fileEntry!.name);
+  }
+
+  entryEnd(): void {
+    if (this.file < 0) return;
+    const e = this.fileEntry!;
+    const fd = this.file;
+    this.file = -1;
+    try {
+      // chown before chmod: chown clears the set-id bits.
+      this.check(fchownat(fd, "", e.uid, e.gid, 0x1000 /* AT_EMPTY_PATH */), "chown", e.name);
+      this.check(fchmod(fd, e.mode), "chmod", e.name);
+      this.setXattrs(fd, e);
+    } finally {
+      closeFd(fd);
+    }
+    utimensat(this.fileParent, this.fileName, e.mtime);
+  }
+
+  /** Directory times last: creating entries inside a directory changes its mtime. Closes every fd. */
+  finish(): void {
+    for (const { path, mtime } of this.dirTimes.reverse()) {
+      const base = path[path.length - 1]!;
+      const parent = this.parentDir(path.slice(0, -1), path.join("/"), false);
+      utimensat(parent, base, mtime);
+    }
+    this.close();
+  }
+
+  close(): void {
+    if (this.file >= 0) closeFd(this.file);
+    this.file = -1;
+    for (const fd of this.dirs.values()) closeFd(fd);
+    this.dirs.clear();
+  }
+
+  private check(rc: number, syscall: string, name: string): number {
+    if (rc < 0) throw new SysError(syscall, -rc, `layer entry ${name}`);
+    return rc;
+  }
+
+  /** An O_PATH fd of the directory `parts` (relative to the layer), created as needed. */
+  private parentDir(parts: string[], entryName: string, create = true): number {
+    if (parts.length === 0) return this.root;
+    const key = parts.join("/");
+    const cached = this.dirs.get(key);
+    if (cached !== undefined) return cached;
+    let fd = openat2(this.root, key, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE);
+    if (fd === -2 /* ENOENT */ && create) {
+      // Tars may omit parent directories: make them as tar does, 0755 root.
+      const up = this.parentDir(parts.slice(0, -1), entryName);
+      const rc = mkdirat(up, parts[parts.length - 1]!, 0o755);
+      if (rc < 0 && rc !== -17 /* EEXIST */) this.check(rc, "mkdir", entryName);
+      fd = openat2(this.root, key, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE);
+    }
+    this.check(fd, "openat2", `${entryName} (parent ${key})`);
+    if (this.dirs.size >= 64) {
+      for (const old of this.dirs.values()) closeFd(old);
+      this.dirs.clear();
+    }
+    this.dirs.set(key, fd);
+    return fd;
+  }
+
+  private applyDirMeta(parent: number, base: string, parts: string[], e: TarEntry): void {
+    this.check(fchownat(parent, base, e.uid, e.gid, AT_SYMLINK_NOFOLLOW), "chown", e.name);
+    this.check(fchmodat(parent, base, e.mode), "chmod", e.name);
+    if (e.xattrs.size) {
+      const fd = this.check(openat2(parent, base, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0, RESOLVE), "open", e.name);
+      try {
+        this.setXattrs(fd, e);
+      } finally {
+        closeFd(fd);
+      }
+    }
+    this.dirTimes.push({ path: [...parts, base], mtime: e.mtime });
+  }
+
+  private finishNode(parent: number, base: string, e: TarEntry): void {
+    this.check(fchownat(parent, base, e.uid, e.gid, AT_SYMLINK_NOFOLLOW), "chown", e.name);
+    this.check(fchmodat(parent, base, e.mode & 0o7777), "chmod", e.name);
+    utimensat(parent, base, e.mtime);
+  }
+
+  private setXattrs(fd: number, e: TarEntry): void {
+    for (const [name, value] of e.xattrs) {
+      if (!ALLOWED_XATTR.test(name)) {
+        this.stats.skippedXattrs.push(`${e.name}: ${name}`);
+        continue;
+      }
+      this.check(fsetxattr(fd, name, value), `setxattr ${name}`, e.name);
+    }
+  }
+
+  private markOpaque(parts: string[], entryName: string): void {
+    const fd = this.check(openat2(this.root, parts.length ? parts.join("/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE), "open", entryName);
+    try {
+      this.check(fsetxattr(fd, "trusted.overlay.opaque", Buffer.from("y")), "setxattr trusted.overlay.opaque", entryName);
+    } finally {
+      closeFd(fd);
+    }
+  }
+
+  /** Tar semantics: a later entry replaces an earlier one of the same name (a directory, recursively). */
+  private removeExisting(parent: number, base: string, entryName: string): void {
+    const st = statAt(parent, base);
+    if (st === null) return;
+    if ((st.mode & S_IFMT) === S_IFDIR) {
+      removeTreeAt(parent, base, entryName);
+      this.dirs.clear();
+    } else this.check(unlinkat(parent, base), "unlink", entryName);
+  }
+}
+
+/** rm -r of name in dirfd, never following symlinks. */
+export function removeTreeAt(dirfd: number, name: string, what = name): void {
+  const rc = unlinkat(dirfd, name, AT_REMOVEDIR);
+  if (rc === 0 || rc === -2) return;
+  if (rc !== -39 /* ENOTEMPTY */) throw new SysError("rmdir", -rc, what);
+  const fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) throw new SysError("open", -fd, what);
+  try {
+    for (const child of listDirFd(fd)) {
+      const st = statAt(fd, child);
+      if (st !== null && (st.mode & S_IFMT) === S_IFDIR) removeTreeAt(fd, child, `${what}/${child}`);
+      else {
+        const r = unlinkat(fd, child);
+        if (r < 0 && r !== -2) throw new SysError("unlink", -r, `${what}/${child}`);
+      }
+    }
+  } finally {
+    closeFd(fd);
+  }
+  const again = unlinkat(dirfd, name, AT_REMOVEDIR);
+  if (again < 0 && again !== -2) throw new SysError("rmdir", -again, what);
+}
+

@@ -1,0 +1,47 @@
+// Bearer-token auth in front of a registry, the flow Docker Hub uses: /v2/* without a valid token
+// gets 401 with `WWW-Authenticate: Bearer realm=.../token,service=...,scope=...`; /token hands out
+// tokens for the right basic credentials. With "corrupt", blob bodies come back with a byte flipped
+// (and no auth), to test digest verification.
+// Usage: bun token-proxy.ts PORT BACKEND USER PASSWORD ok|corrupt
+const [port, backend, user, password, mode] = process.argv.slice(2) as [string, string, string, string, string];
+const tokens = new Set<string>();
+const corrupt = mode === "corrupt";
+
+Bun.serve({
+  port: Number(port),
+  hostname: "127.0.0.1",
+  async fetch(req) {
+    const url = new URL(req.url);
+    if (url.pathname === "/healthz") return new Response("ok");
+    if (url.pathname === "/token") {
+      const auth = req.headers.get("authorization") ?? "";
+      const expected = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+      if (auth !== expected) return Response.json({ errors: [{ code: "UNAUTHORIZED", message: "bad credentials" }] }, { status: 401 });
+      if (!url.searchParams.get("scope")?.startsWith("repository:")) return Response.json({ errors: [{ code: "DENIED", message: "no scope" }] }, { status: 403 });
+      const token = crypto.randomUUID();
+      tokens.add(token);
+      return Response.json({ token, access_token: token, expires_in: 300 });
+    }
+    if (!corrupt) {
+      const auth = req.headers.get("authorization") ?? "";
+      if (!auth.startsWith("Bearer ") || !tokens.has(auth.slice(7))) {
+        const repo = /^\/v2\/(.+?)\/(manifests|blobs|tags)\//.exec(url.pathname)?.[1];
+        return new Response(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] }), {
+          status: 401,
+          headers: {
+            "content-type": "application/json",
+            "www-authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="ctr-test"${repo ? `,scope="repository:${repo}:pull"` : ""}`,
+          },
+        });
+      }
+    }
+    const upstream = await fetch(`http://${backend}${url.pathname}${url.search}`, { headers: { accept: req.headers.get("accept") ?? "*/*" } });
+    const headers = new Headers(upstream.headers);
+    if (corrupt && url.pathname.includes("/blobs/") && upstream.ok) {
+      const body = new Uint8Array(await upstream.arrayBuffer());
+      body[body.length - 1] = body[body.length - 1]! ^ 0xff;
+      return new Response(body, { status: upstream.status, headers });
+    }
+    return new Response(upstream.body, { status: upstream.status, headers });
+  },
+});
