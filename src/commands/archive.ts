@@ -23,6 +23,7 @@ export const importCommand = {
     if (name) parseReference(name);
     const store = openStore(cl);
     try {
+      if (cl.booleans["allow-devices"]) store.checkDevicesAllowed();
       const results = await importImage(store, cl.rest[0]!, { name, allowDevices: cl.booleans["allow-devices"] ?? false });
       for (const r of results) process.stdout.write(r.names.length ? r.names.map((n) => `Loaded image: ${n}\n`).join("") : `Loaded image ID: ${r.id}\n`);
       return 0;

@@ -47,6 +47,7 @@ export const pullCommand = {
     const cl = parseArgs(rawArgs, PULL_FLAGS, "pull", "pull [flags] NAME[:TAG|@DIGEST]", { min: 1, max: 1 });
     const store = openStore(cl);
     try {
+      if (cl.booleans["allow-devices"]) store.checkDevicesAllowed();
       const r = await pullWithProgress(store, cl.rest[0]!, {
         platform: cl.strings.platform?.[0],
         insecure: cl.booleans.insecure ?? false,

@@ -22,6 +22,7 @@ import { TAR_END, TarParser, tarHeader, tarPadding, type TarEntry } from "./tar"
 import { LayerUnpacker } from "./unpack";
 import * as v from "valibot";
 import { checkConfig, checkManifest } from "./pull";
+import { reportSkipped } from "./layer";
 
 export interface ImportResult {
   id: Digest;
@@ -212,6 +213,7 @@ async function storeImage(
       maxBytes: maxLayerBytes(),
       what: `layer ${l.path.slice(l.path.lastIndexOf("/") + 1)}`,
     });
+    reportSkipped(`layer ${i + 1}`, r);
     descs.push(l.desc ?? { mediaType: layerMediaType(r.compression), digest: r.blobDigest!, size: r.compressedSize });
   }
   const configDigest = store.putBlob(configBytes);
@@ -240,6 +242,7 @@ async function importRootfs(store: ImageStore, path: string, opts: { name?: stri
     maxBytes: maxLayerBytes(),
     what: `rootfs ${path}`,
   });
+  reportSkipped("rootfs", r);
   return finishSingleLayer(store, r.meta.diffId, { mediaType: layerMediaType(r.compression), digest: r.blobDigest!, size: r.compressedSize }, opts.name, {});
 }
 

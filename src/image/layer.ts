@@ -11,6 +11,7 @@ import type { ImageStore, LayerMeta } from "./store";
 import { verifyContent } from "./store";
 import { TarParser } from "./tar";
 import { LayerUnpacker, type UnpackStats } from "./unpack";
+import { log } from "../log";
 
 /** Default bound on a layer's uncompressed size (CTR_MAX_LAYER_BYTES overrides): 64 GiB. */
 export const DEFAULT_MAX_LAYER_BYTES = 64 * 1024 ** 3;
@@ -124,3 +125,10 @@ export async function applyLayer(store: ImageStore, input: LayerInput): Promise<
   }
 }
 
+
+/** What unpacking left out, said once per layer. */
+export function reportSkipped(what: string, r: LayerResult): void {
+  const s = r.stats;
+  if (s.skippedDevices.length) log.warn(`${what}: skipped ${s.skippedDevices.length} device node(s) (${s.skippedDevices.slice(0, 3).join(", ")}): pass --allow-devices to keep them`);
+  if (s.skippedXattrs.length) log.warn(`${what}: ignored ${s.skippedXattrs.length} extended attribute(s) a layer may not set (${s.skippedXattrs.slice(0, 3).join(", ")})`);
+}

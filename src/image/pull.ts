@@ -3,7 +3,7 @@
 // lock is held throughout, so garbage collection cannot remove what is being added.
 import { lookupCredentials } from "./auth";
 import { chainIds, sha256, shortId, type Digest } from "./digest";
-import { applyLayer, maxLayerBytes } from "./layer";
+import { applyLayer, maxLayerBytes, reportSkipped } from "./layer";
 import type { Progress } from "./progress";
 import { parseReference, refName, repoName, type Reference } from "./reference";
 import { RegistryClient, RegistryError } from "./registry";
@@ -13,6 +13,7 @@ import {
 } from "./schema";
 import type { ImageStore } from "./store";
 import { verifyContent } from "./store";
+
 
 export interface PullOptions {
   platform: Platform | null;
@@ -177,9 +178,7 @@ async function pullLayer(store: ImageStore, client: RegistryClient, l: { desc: D
         onBytes: (n) => opts.progress.update(id, n),
         what: `layer ${l.desc.digest}`,
       });
-      if (r.stats.skippedDevices.length) {
-        opts.progress.status(id, `skipped ${r.stats.skippedDevices.length} device node(s) (${r.stats.skippedDevices.slice(0, 3).join(", ")}): pass --allow-devices to keep them`);
-      }
+      reportSkipped(`layer ${id}`, r);
       opts.progress.status(id, "pull complete");
       return;
     } catch (e) {

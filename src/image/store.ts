@@ -103,6 +103,12 @@ export class ImageStore {
     return new ImageStore(root);
   }
 
+  /** Device nodes from layers only into a store no other user can write (the issue's rule). */
+  checkDevicesAllowed(): void {
+    const st = fs.statSync(this.root);
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0) throw new Error(`--allow-devices: the store ${this.root} must be owned by root and writable only by it`);
+  }
+
   close(): void {
     this.unlock();
     this.db.close();

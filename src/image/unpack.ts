@@ -111,8 +111,14 @@ export class LayerUnpacker implements TarSink {
         const target = cleanName(e.linkname);
         if (target.length === 0) throw new TarError(`${e.name}: hardlink to the layer root`);
         const tbase = target.pop()!;
-        const tparent = this.parentDir(target, e.linkname, false);
-        if (statAt(tparent, tbase) === null) throw new TarError(`${e.name}: hardlink to ${e.linkname}, which is not in the layer`);
+        const missing = new TarError(`${e.name}: hardlink to ${e.linkname}, which is not in the layer`);
+        let tparent: number;
+        try {
+          tparent = this.parentDir(target, e.linkname, false);
+        } catch (err) {
+          throw err instanceof SysError && err.code === "ENOENT" ? missing : err;
+        }
+        if (statAt(tparent, tbase) === null) throw missing;
         this.check(linkat(tparent, tbase, parent, base, 0), "link", `${e.name} -> ${e.linkname}`);
         return;
       }
