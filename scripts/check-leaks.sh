@@ -5,12 +5,12 @@ set -u
 leaks=""
 m=$(awk '{print $5}' /proc/self/mountinfo | grep -E '^/tmp/ctr-test-' | head -5)
 [ -n "$m" ] && leaks+="mounts:\n$m\n"
-p=$(ps -eo pid,args | grep -E 'dist/ctr (run|init)' | grep -v grep | head -5)
+p=$(ps -eo pid,args | grep -E 'dist/ctr (run|init)|docker-registry serve .*ctr-test|token-proxy.ts' | grep -v grep | head -5)
 [ -n "$p" ] && leaks+="processes:\n$p\n"
 c=$(find /sys/fs/cgroup -maxdepth 3 -type d -name 'ctr-test-*' 2>/dev/null | head -5)
 [ -n "$c" ] && leaks+="cgroups:\n$c\n"
-d=$(ls -d /tmp/ctr-test-rootfs-* 2>/dev/null | head -5)
-[ -n "$d" ] && leaks+="rootfs directories:\n$d\n"
+d=$(ls -d /tmp/ctr-test-* 2>/dev/null | head -5)
+[ -n "$d" ] && leaks+="test directories:\n$d\n"
 if [ -n "$leaks" ]; then
   printf 'ctr tests leaked:\n%b' "$leaks" >&2
   exit 1

@@ -240,8 +240,9 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const e = { env: { CTR_ROOT: fresh } };
     const repo = `${plain.host}/test/prunable`;
     const first = ociLayout({ layers: [{ dir: cleanup[0]! }] });
-    const second = ociLayout({ layers: [{ dir: cleanup[0]! }, { dir: layerDir({ x: "1" }) }] });
-    cleanup.push(first, second);
+    const extra = layerDir({ x: "1" });
+    const second = ociLayout({ layers: [{ dir: cleanup[0]! }, { dir: extra }] });
+    cleanup.push(first, second, extra);
     pushLayout(first, `${repo}:latest`);
     expect((await c(["pull", "-q", repo], e)).code).toBe(0);
     const id = JSON.parse((await c(["image", "inspect", repo], e)).stdout).Id as string;
