@@ -289,6 +289,32 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
+  test.skipIf(!fs.existsSync("/usr/bin/podman"))("podman loads what ctr saves, and ctr imports what podman saves", async () => {
+    const ref = `${plain.host}/test/multi`;
+    const file = `${tmp}/for-podman.tar`;
+    expect((await c(["pull", "-q", ref])).code).toBe(0);
+    expect((await c(["save", ref, "-o", file])).code).toBe(0);
+    const id = (JSON.parse((await c(["image", "inspect", ref])).stdout).Id as string).slice(7, 19);
+    // podman with its own storage in the test dir (vfs: no mounts, nothing left behind).
+    const pm = ["podman", "--root", `${tmp}/podman/root`, "--runroot", `${tmp}/podman/run`, "--storage-driver", "vfs"];
+    const load = Bun.spawnSync([...pm, "load", "-i", file], { stderr: "pipe" });
+    expect(load.exitCode).toBe(0);
+    expect(load.stdout.toString()).toContain(`Loaded image: ${ref}:latest`);
+    const images = Bun.spawnSync([...pm, "images", "--format", "{{.ID}} {{.Repository}}"]).stdout.toString();
+    expect(images).toContain(`${id} ${ref}`);
+    for (const format of ["docker-archive", "oci-archive"]) {
+      const out = `${tmp}/from-podman-${format}.tar`;
+      const save = Bun.spawnSync([...pm, "save", "--format", format, "-o", out, `${ref}:latest`], { stderr: "pipe" });
+      expect(save.exitCode).toBe(0);
+      const fresh = `${tmp}/from-podman-root`;
+      const imp = await c(["import", out, "--name", "frompodman:1"], { env: { CTR_ROOT: fresh } });
+      expect(imp.code).toBe(0);
+      const r = await c(["run", "--cgroup-parent", PARENT, "frompodman:1", "ls /opt; cat /etc/motd"], { env: { CTR_ROOT: fresh } });
+      expect(r.stdout).toBe("new\nlayer3\n");
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
   test("import of an OCI layout directory and of a plain rootfs tarball", async () => {
     const fresh = `${tmp}/import2-root`;
     const e = { env: { CTR_ROOT: fresh } };
