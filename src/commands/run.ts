@@ -2,7 +2,7 @@ import type { CommandDef } from "citty";
 import { parseCommandLine, toCittyArgs } from "../cli/argv";
 import { buildRunRequest, RUN_FLAGS, type RunImage } from "../cli/run-options";
 import { runContainer } from "../container/run";
-import { log, setLogLevel } from "../log";
+import { log, setLogLevel, sinceStart } from "../log";
 import { planContainer } from "../plan/plan";
 import { formatPlan } from "../plan/format";
 import { LinuxSys } from "../sys/linux";
@@ -34,12 +34,16 @@ export const runCommand = {
       if (cl.strings.rootfs === undefined) {
         const ref = cl.rest[0];
         if (ref === undefined) throw new UsageError("no image given: ctr run [flags] IMAGE [CMD [ARG...]], or ctr run --rootfs DIR CMD");
+        const step = (m: string) => log.debug(`[${sinceStart()}] ${m}`);
+        step("loading the image store");
         const images = await import("../image/run-image");
         store = images.openStoreFor(cl.strings.root?.[0]);
+        step("store open");
         image = await images.imageForRun(store, ref, {
           pull: cl.strings.pull?.[0] ?? "missing",
           platform: cl.strings.platform?.[0],
         });
+        step(`image ${image.id.slice(7, 19)} resolved`);
       }
       const req = buildRunRequest(cl, {
         hostEnv: process.env,
@@ -57,6 +61,7 @@ export const runCommand = {
       if (store && image) {
         const { prepareContainer } = await import("../image/run-image");
         releaseImage = prepareContainer(store, image.id, req.options);
+        log.debug(`[${sinceStart()}] container layers ready`);
       }
       return await runContainer(sys, req.options, req.interactive, cgroups);
     } finally {

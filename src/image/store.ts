@@ -49,6 +49,7 @@ export interface LayerMeta {
 
 const LayerMetaSchema = v.object({ chainId: v.string(), diffId: v.string(), size: v.number(), link: v.string() });
 
+const SCHEMA_VERSION = 1;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS images (
   id TEXT PRIMARY KEY,
@@ -93,11 +94,19 @@ export class ImageStore {
 
   private constructor(readonly root: string) {
     this.db = new Database(`${root}/ctr.db`, { create: true });
-    this.db.exec("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;");
-    this.db.exec(SCHEMA);
+    this.db.exec("PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;");
+    // The schema once per store (user_version 1), not on every `ctr run`.
+    if (this.db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version !== SCHEMA_VERSION) {
+      this.db.exec("PRAGMA journal_mode=WAL;");
+      this.db.transaction(() => {
+        this.db.exec(SCHEMA);
+        this.db.exec(`PRAGMA user_version=${SCHEMA_VERSION}`);
+      })();
+    }
   }
 
   static open(root: string): ImageStore {
+    if (fs.existsSync(`${root}/ctr.db`)) return new ImageStore(root);
     fs.mkdirSync(root, { recursive: true, mode: 0o700 });
     for (const d of ["blobs/sha256", "layers", "l", "tmp", "containers"]) fs.mkdirSync(`${root}/${d}`, { recursive: true, mode: 0o700 });
     return new ImageStore(root);
