@@ -25,8 +25,14 @@ test: build typecheck
     {{bun}} test --timeout 60000 --reporter=junit --reporter-outfile=dist/junit.xml
     @bash scripts/check-leaks.sh
 
-# Build, make a busybox rootfs, and run a real container in it (root; no network needed)
+# Build, make an image of host programs (no registry, no network), and run a container from it (root)
 demo: build
+    ./dist/ctr image from-host demo /bin/sh /bin/ls /bin/cat /bin/grep
+    ./dist/ctr run --rm demo sh -c 'echo "hello from PID $$ in $(cat /etc/hostname)"; ls /; cat /proc/self/status | grep -E "^(CapEff|NoNewPrivs)"'
+    ./dist/ctr images
+
+# The same with a busybox root filesystem directory instead of an image
+demo-rootfs: build
     ./dist/ctr run --rootfs "$(bash scripts/busybox-rootfs.sh)" -- sh -c 'echo "hello from PID $$ on $(hostname)"; id; grep CapEff /proc/self/status; ps'
 
 bench: build
