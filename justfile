@@ -38,5 +38,9 @@ demo-rootfs: build
 bench: build
     bash bench/run.sh
 
+# Pull + unpack of a ~200 MB image vs skopeo+umoci, podman pull, tar -xzf; ctr run IMAGE vs runc
+bench-pull: build
+    bash bench/pull.sh
+
 clean:
     rm -rf dist bench/.work
