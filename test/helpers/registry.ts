@@ -64,10 +64,10 @@ export async function startRegistry(opts: { user?: string; password?: string } =
 }
 
 /** A bearer-token front for `backend`: /token checks basic credentials; `corrupt` flips blob bytes. */
-export async function startTokenProxy(backend: string, opts: { user: string; password: string; corrupt?: boolean }): Promise<Registry> {
+export async function startTokenProxy(backend: string, opts: { user: string; password: string; mode?: "ok" | "corrupt" | "flaky" }): Promise<Registry> {
   const port = await freePort();
   const proc = Bun.spawn(
-    [process.execPath, path.join(import.meta.dir, "token-proxy.ts"), String(port), backend, opts.user, opts.password, opts.corrupt ? "corrupt" : "ok"],
+    [process.execPath, path.join(import.meta.dir, "token-proxy.ts"), String(port), backend, opts.user, opts.password, opts.mode ?? "ok"],
     { stdout: "ignore", stderr: "inherit" },
   );
   await waitHttp(`http://127.0.0.1:${port}/healthz`);
@@ -81,8 +81,8 @@ export async function startTokenProxy(backend: string, opts: { user: string; pas
 }
 
 /** skopeo copy of an OCI layout into a registry (plain HTTP). */
-export function pushLayout(layout: string, ref: string, opts: { all?: boolean; creds?: string; tag?: string } = {}): void {
-  const args = ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", ...(opts.all ? ["--all"] : []), ...(opts.creds ? ["--dest-creds", opts.creds] : []), `oci:${layout}${opts.tag ? `:${opts.tag}` : ""}`, `docker://${ref}`];
+export function pushLayout(layout: string, ref: string, opts: { all?: boolean; creds?: string; tag?: string; docker?: boolean } = {}): void {
+  const args = ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", ...(opts.all ? ["--all"] : []), ...(opts.docker ? ["--format", "v2s2"] : []), ...(opts.creds ? ["--dest-creds", opts.creds] : []), `oci:${layout}${opts.tag ? `:${opts.tag}` : ""}`, `docker://${ref}`];
   const r = Bun.spawnSync(args, { stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`${args.join(" ")}: ${r.stderr.toString()}`);
 }

@@ -2,10 +2,13 @@
 // gets 401 with `WWW-Authenticate: Bearer realm=.../token,service=...,scope=...`; /token hands out
 // tokens for the right basic credentials. With "corrupt", blob bodies come back with a byte flipped
 // (and no auth), to test digest verification.
-// Usage: bun token-proxy.ts PORT BACKEND USER PASSWORD ok|corrupt
+// With "flaky", no auth either, and every other request fails with 503 (retries must cope).
+// Usage: bun token-proxy.ts PORT BACKEND USER PASSWORD ok|corrupt|flaky
 const [port, backend, user, password, mode] = process.argv.slice(2) as [string, string, string, string, string];
 const tokens = new Set<string>();
 const corrupt = mode === "corrupt";
+const flaky = mode === "flaky";
+let requests = 0;
 
 Bun.serve({
   port: Number(port),
@@ -22,7 +25,10 @@ Bun.serve({
       tokens.add(token);
       return Response.json({ token, access_token: token, expires_in: 300 });
     }
-    if (!corrupt) {
+    if (flaky && url.pathname.startsWith("/v2/") && ++requests % 2 === 1) {
+      return new Response("try again", { status: 503, headers: { "retry-after": "0" } });
+    }
+    if (!corrupt && !flaky) {
       const auth = req.headers.get("authorization") ?? "";
       if (!auth.startsWith("Bearer ") || !tokens.has(auth.slice(7))) {
         const repo = /^\/v2\/(.+?)\/(manifests|blobs|tags)\//.exec(url.pathname)?.[1];

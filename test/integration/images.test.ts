@@ -22,6 +22,7 @@ let plain: Registry;
 let basic: Registry;
 let bearer: Registry;
 let corrupt: Registry;
+let flaky: Registry;
 const cleanup: string[] = [];
 const env = () => ({ CTR_ROOT: ROOT, HOME });
 const c = (args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) => ctr(args, { ...opts, env: { ...env(), ...opts.env } });
@@ -39,9 +40,10 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     HOME = `${tmp}/home`;
     fs.mkdirSync(HOME);
     [plain, basic] = await Promise.all([startRegistry(), startRegistry({ user: USER, password: PASS })]);
-    [bearer, corrupt] = await Promise.all([
+    [bearer, corrupt, flaky] = await Promise.all([
       startTokenProxy(plain.host, { user: USER, password: PASS }),
-      startTokenProxy(plain.host, { user: USER, password: PASS, corrupt: true }),
+      startTokenProxy(plain.host, { user: USER, password: PASS, mode: "corrupt" }),
+      startTokenProxy(plain.host, { user: USER, password: PASS, mode: "flaky" }),
     ]);
 
     const base = makeBusyboxRootfs();
@@ -65,10 +67,11 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     pushLayout(multi, `${plain.host}/test/multi:latest`);
     pushLayout(multiarch, `${plain.host}/test/multiarch:latest`, { all: true });
     pushLayout(single, `${basic.host}/private/single:latest`, { creds: `${USER}:${PASS}` });
+    pushLayout(multi, `${plain.host}/test/docker-format:latest`, { docker: true });
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([plain, basic, bearer, corrupt].filter(Boolean).map((r) => r.stop()));
+    await Promise.all([plain, basic, bearer, corrupt, flaky].filter(Boolean).map((r) => r.stop()));
     // Leak check for the file: no overlay or other mount under the state root, no cgroup,
     // no container directory, nothing in tmp/.
     expect(hostMountsUnder(tmp)).toEqual([]);
@@ -192,6 +195,19 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     expect(dirEntries(`${fresh}/layers`)).toEqual([]);
     expect(dirEntries(`${fresh}/tmp`)).toEqual([]);
     expect((await c(["images", "-q"], { env: { CTR_ROOT: fresh } })).stdout).toBe("");
+    fs.rmSync(fresh, { recursive: true, force: true });
+  });
+
+  test("a Docker v2 schema 2 manifest, and a registry that fails every other request (503): retried", async () => {
+    const fresh = `${tmp}/v2s2-root`;
+    const e = { env: { CTR_ROOT: fresh } };
+    const manifest = await fetch(`http://${plain.host}/v2/test/docker-format/manifests/latest`, { headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" } });
+    expect(manifest.headers.get("content-type")).toBe("application/vnd.docker.distribution.manifest.v2+json");
+    await manifest.arrayBuffer();
+    const r = await c(["pull", `${flaky.host}/test/docker-format`], e);
+    expect(r.stderr).not.toContain("failed");
+    expect(r.code).toBe(0);
+    expect((await c(["run", "--cgroup-parent", PARENT, `${flaky.host}/test/docker-format`], e)).stdout).toBe("layer3\n");
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
