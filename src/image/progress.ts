@@ -41,9 +41,9 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
   };
   return {
     start(id, total) {
-      order.push(id);
+      if (!lines.has(id)) order.push(id);
       totals.set(id, total);
-      lines.set(id, "waiting");
+      lines.set(id, "downloading");
       draw(true);
     },
     update(id, done) {
