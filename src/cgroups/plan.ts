@@ -3,6 +3,7 @@
 import { UsageError } from "../errors";
 import type { CgroupHost } from "./host";
 import { parseCpuList, v1Writes, v2Writes, type Resources } from "./resources";
+import { DEFAULT_DEVICE_RULES, v1DeviceWrites, type DeviceRule } from "./devices";
 
 export interface CgroupPlan {
   version: "v1" | "v2";
@@ -11,6 +12,8 @@ export interface CgroupPlan {
   writes: { path: string; value: string; flag: string }[];
   /** The container's own directories: where the init's pid goes, and what removal takes down. */
   own: string[];
+  /** v2: the device allow list, attached as an eBPF program (null: no filter, --privileged). */
+  devices: DeviceRule[] | null;
 }
 
 /** Controllers every container joins, when the host has them (v1: one hierarchy each). */
@@ -29,7 +32,7 @@ function checkSubset(list: string, host: string, flag: string): void {
   if (bad.length) throw new UsageError(`${flag} ${list}: not available on this host (it has ${host})`);
 }
 
-export function planCgroup(host: CgroupHost, id: string, parent: string, r: Resources): CgroupPlan {
+export function planCgroup(host: CgroupHost, id: string, parent: string, r: Resources, opts: { privileged: boolean } = { privileged: false }): CgroupPlan {
   const writes = host.version === "v2" ? v2Writes(r) : v1Writes(r);
   for (const w of writes) {
     if (!host.controllers.includes(w.controller)) {
@@ -45,7 +48,7 @@ export function planCgroup(host: CgroupHost, id: string, parent: string, r: Reso
     const root = Object.values(host.mounts)[0] ?? "/sys/fs/cgroup";
     const enable = V2_BASE.filter((c) => host.controllers.includes(c));
     const own = `${root}${parentPath}/${id}`;
-    const out: CgroupPlan = { version: "v2", dirs: [], writes: [], own: [own] };
+    const out: CgroupPlan = { version: "v2", dirs: [], writes: [], own: [own], devices: opts.privileged ? null : [...DEFAULT_DEVICE_RULES] };
     // A child can use a controller only if every ancestor enables it in cgroup.subtree_control.
     const missingAtRoot = enable.filter((c) => !host.rootSubtree.includes(c));
     if (missingAtRoot.length) out.writes.push({ path: `${root}/cgroup.subtree_control`, value: missingAtRoot.map((c) => `+${c}`).join(" "), flag: "cgroup setup" });
@@ -58,10 +61,12 @@ export function planCgroup(host: CgroupHost, id: string, parent: string, r: Reso
     return out;
   }
 
-  const used = [...new Set([...V1_BASE.filter((c) => host.controllers.includes(c)), ...writes.map((w) => w.controller)])];
+  // The devices controller confines which device nodes the container may open (devices.ts).
+  const withDevices = host.controllers.includes("devices");
+  const used = [...new Set([...V1_BASE.filter((c) => host.controllers.includes(c)), ...(withDevices ? ["devices"] : []), ...writes.map((w) => w.controller)])];
   // Co-mounted controllers (cpu,cpuacct) share one hierarchy: one directory for both.
   const hierarchies = [...new Set(used.map((c) => host.mounts[c]!))];
-  const out: CgroupPlan = { version: "v1", dirs: [], writes: [], own: [] };
+  const out: CgroupPlan = { version: "v1", dirs: [], writes: [], own: [], devices: null };
   for (const mount of hierarchies) {
     for (const a of ancestors) out.dirs.push({ path: `${mount}${a}`, own: false });
     out.dirs.push({ path: `${mount}${parentPath}/${id}`, own: true });
@@ -75,5 +80,8 @@ export function planCgroup(host: CgroupHost, id: string, parent: string, r: Reso
     }
   }
   for (const w of writes) out.writes.push({ path: `${host.mounts[w.controller]}${parentPath}/${id}/${w.file}`, value: w.value, flag: w.flag });
+  if (withDevices) {
+    for (const w of v1DeviceWrites(opts.privileged)) out.writes.push({ path: `${host.mounts.devices}${parentPath}/${id}/${w.file}`, value: w.value, flag: "devices" });
+  }
   return out;
 }

@@ -1,10 +1,15 @@
 // cgroup v2: one directory; lingering processes go with cgroup.kill; OOM kills in memory.events.
 import { readTextFile, writeTextFile } from "../../ffi/files";
 import { type OomInfo, PlannedCgroup, removeEmptyAncestors, removeWhenEmpty } from "./common";
+import { attachDeviceFilter } from "./bpf";
 
 export class V2Cgroup extends PlannedCgroup {
   private get dir(): string {
     return this.plan.own[0]!;
+  }
+  override create(): void {
+    super.create();
+    if (this.plan.devices) attachDeviceFilter(this.dir, this.plan.devices);
   }
   oom(): OomInfo {
     const events = readTextFile(`${this.dir}/memory.events`) ?? "";

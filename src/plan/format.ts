@@ -1,6 +1,7 @@
 // --dry-run: the plan as a person reads it. `--dry-run --log-level debug` adds the raw JSON.
 import { describeOp } from "../mounts";
 import type { InitPlan } from "./schema";
+import { ruleString } from "../cgroups/devices";
 
 export function formatPlan(plan: InitPlan): string {
   const p = plan.process;
@@ -19,6 +20,7 @@ export function formatPlan(plan: InitPlan): string {
       : [
           ...plan.cgroup.dirs.map((d) => `  mkdir ${d.path}${d.own ? "" : " (if missing)"}`),
           ...plan.cgroup.writes.map((w) => `  write ${JSON.stringify(w.value)} to ${w.path}`),
+          ...(plan.cgroup.devices ? [`  attach eBPF device filter to ${plan.cgroup.own[0]}: allow ${plan.cgroup.devices.map(ruleString).join(", ")}; deny the rest`] : []),
           ...plan.cgroup.own.map((d) => `  write <init pid> to ${d}/cgroup.procs`),
         ]),
     "process:",

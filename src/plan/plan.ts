@@ -161,6 +161,6 @@ export function planContainer(o: RunOptions, cgroups: CgroupHost | null = null):
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [] },
       rlimits,
     },
-    cgroup: cgroups === null ? null : planCgroup(cgroups, o.id, o.cgroupParent, o.resources),
+    cgroup: cgroups === null ? null : planCgroup(cgroups, o.id, o.cgroupParent, o.resources, { privileged: o.privileged }),
   };
 }

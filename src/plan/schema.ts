@@ -83,6 +83,16 @@ export const InitPlanSchema = v.object({
       dirs: v.array(v.object({ path: v.string(), own: v.boolean() })),
       writes: v.array(v.object({ path: v.string(), value: v.string(), flag: v.string() })),
       own: v.array(v.string()),
+      devices: v.nullable(
+        v.array(
+          v.object({
+            type: v.picklist(["a", "c", "b"]),
+            major: v.union([v.number(), v.literal("*")]),
+            minor: v.union([v.number(), v.literal("*")]),
+            access: v.string(),
+          }),
+        ),
+      ),
     }),
   ),
 });

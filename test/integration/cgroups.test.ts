@@ -31,6 +31,27 @@ describe.skipIf(!enabled)(`resource limits (cgroup ${host?.version})`, () => {
     expect(leftovers()).toEqual([]);
   });
 
+  test("a host device outside the allow list cannot be opened, even after mknod (the devices cgroup / eBPF filter)", async () => {
+    // A device any root process may open when no filter stops it: cpu_dma_latency (it sets the
+    // host's CPU power management while held open), or the kernel log where dmesg is not restricted.
+    const probe = fs.existsSync("/dev/cpu_dma_latency")
+      ? "c 10 259"
+      : fs.readFileSync("/proc/sys/kernel/dmesg_restrict", "utf8").trim() === "0"
+        ? "c 1 11"
+        : null;
+    expect(probe).not.toBeNull();
+    const script = `mknod /dev/probe ${probe} && dd if=/dev/probe of=/dev/null bs=1 count=0 && echo opened; rm -f /dev/probe; echo x > /dev/null && echo null-ok`;
+    const confined = await run(["sh", "-c", script]);
+    expect(confined.stderr).toContain("can't open '/dev/probe': Operation not permitted");
+    expect(confined.stdout).toBe("null-ok\n");
+    // --privileged has no device filter: the same device opens, so the refusal above was the filter.
+    const privileged = await run(["--privileged", "sh", "-c", script]);
+    expect(privileged.stdout).toBe("opened\nnull-ok\n");
+    // The allow list keeps ptys working.
+    const pty = await run(["-t", "sh", "-c", "tty"]);
+    expect(pty.stdout).toMatch(/^\/dev\/pts\/0/);
+  });
+
   test("a process that allocates past -m 32m is OOM-killed, and ctr says so with 137", async () => {
     const r = await run(["-m", "32m", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"]);
     expect(r.code).toBe(137);
