@@ -66,7 +66,6 @@ export const pullCommand = {
 const IMAGES_FLAGS = {
   format: { type: "string", description: "table (the default) or json", valueHint: "FORMAT" },
   quiet: { type: "boolean", alias: "q", description: "Only image ids" },
-  all: { type: "boolean", alias: "a", description: "Also untagged images" },
 } satisfies FlagDefs;
 
 function ago(iso: string): string {
@@ -79,12 +78,13 @@ function ago(iso: string): string {
   return s >= 60 ? "About a minute ago" : "Less than a minute ago";
 }
 
-export function imageRows(store: ImageStore, all: boolean) {
+/** One row per tag; an untagged image is one "<none>" row (Docker lists those too). */
+export function imageRows(store: ImageStore) {
   const rows: { repository: string; tag: string; id: string; created: string; size: number; digest: string }[] = [];
   for (const img of store.listImages()) {
     const digest = img.repoDigests[0]?.split("@")[1] ?? "";
     if (img.tags.length === 0) {
-      if (all || true) rows.push({ repository: "<none>", tag: "<none>", id: img.id, created: img.created, size: img.size, digest });
+      rows.push({ repository: "<none>", tag: "<none>", id: img.id, created: img.created, size: img.size, digest });
       continue;
     }
     for (const t of img.tags) {
@@ -104,7 +104,7 @@ export const imagesCommand = {
     if (format !== "table" && format !== "json") throw new UsageError(`--format: unknown format ${JSON.stringify(format)} (table or json)`);
     const store = openStore(cl);
     try {
-      let rows = imageRows(store, cl.booleans.all ?? false);
+      let rows = imageRows(store);
       if (cl.rest[0]) rows = rows.filter((r) => r.repository === cl.rest[0] || r.repository === familiarRepo(parseReference(cl.rest[0]!)));
       if (cl.booleans.quiet) {
         process.stdout.write([...new Set(rows.map((r) => shortId(r.id)))].map((s) => `${s}\n`).join(""));

@@ -67,10 +67,7 @@ export class RegistryClient {
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       try {
-        res = await fetch(`${this.baseUrl}${path}`, {
-          headers: { "User-Agent": `ctr/${VERSION}`, ...headers, ...(this.authorization ? { Authorization: this.authorization } : {}) },
-          redirect: "follow",
-        });
+        res = await this.fetchFollowing(`${this.baseUrl}${path}`, headers);
       } catch (e) {
         if (attempt < this.attempts) {
           await sleep(this.backoffMs * 2 ** (attempt - 1));
@@ -92,6 +89,27 @@ export class RegistryClient {
         continue;
       }
       throw this.httpError(res.status, body, what);
+    }
+  }
+
+  /**
+   * Redirects are followed by hand: blob downloads often go to a CDN or object store on another
+   * host, which must not receive the registry's credentials (S3 even refuses a request that
+   * carries both its signature and an Authorization header).
+   */
+  private async fetchFollowing(url: string, headers: Record<string, string>): Promise<Response> {
+    const origin = new URL(url).origin;
+    for (let hops = 0; ; hops++) {
+      const sameOrigin = new URL(url).origin === origin;
+      const res = await fetch(url, {
+        headers: { "User-Agent": `ctr/${VERSION}`, ...headers, ...(this.authorization && sameOrigin ? { Authorization: this.authorization } : {}) },
+        redirect: "manual",
+      });
+      const location = res.headers.get("location");
+      if (res.status < 300 || res.status >= 400 || !location) return res;
+      if (hops >= 10) throw new Error(`too many redirects from ${origin}`);
+      await res.arrayBuffer().catch(() => undefined);
+      url = new URL(location, url).toString();
     }
   }
 

@@ -2,6 +2,8 @@
 // gets 401 with `WWW-Authenticate: Bearer realm=.../token,service=...,scope=...`; /token hands out
 // tokens for the right basic credentials. With "corrupt", blob bodies come back with a byte flipped
 // (and no auth), to test digest verification.
+// Blobs are redirected to another origin (localhost instead of 127.0.0.1), as registries send them to
+// a CDN or S3, which refuses a request that still carries the registry's Authorization header.
 // With "flaky", no auth either, and every other request fails with 503 (retries must cope).
 // Usage: bun token-proxy.ts PORT BACKEND USER PASSWORD ok|corrupt|flaky
 const [port, backend, user, password, mode] = process.argv.slice(2) as [string, string, string, string, string];
@@ -16,6 +18,11 @@ Bun.serve({
   async fetch(req) {
     const url = new URL(req.url);
     if (url.pathname === "/healthz") return new Response("ok");
+    if (url.pathname.startsWith("/cdn/")) {
+      if (req.headers.get("authorization")) return new Response("Only one auth mechanism allowed", { status: 400 });
+      const upstream = await fetch(`http://${backend}${url.pathname.slice(4)}`);
+      return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
+    }
     if (url.pathname === "/token") {
       const auth = req.headers.get("authorization") ?? "";
       const expected = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
@@ -40,6 +47,9 @@ Bun.serve({
           },
         });
       }
+    }
+    if (mode === "ok" && url.pathname.includes("/blobs/")) {
+      return new Response(null, { status: 307, headers: { location: `http://localhost:${port}/cdn${url.pathname}` } });
     }
     const upstream = await fetch(`http://${backend}${url.pathname}${url.search}`, { headers: { accept: req.headers.get("accept") ?? "*/*" } });
     const headers = new Headers(upstream.headers);

@@ -177,7 +177,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     expect(r.code).toBe(0);
   });
 
-  test("bearer tokens: the WWW-Authenticate challenge flow", async () => {
+  test("bearer tokens: the WWW-Authenticate challenge flow; blobs redirected to another origin get no credentials", async () => {
     const ref = `${bearer.host}/test/multi:latest`;
     const anon = await c(["pull", ref]);
     expect(anon.code).toBe(125);
