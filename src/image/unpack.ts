@@ -78,22 +78,20 @@ export class LayerUnpacker implements TarSink {
       return;
     }
 
-    const existing = statAt(parent, base);
-    if (existing !== null) {
-      if (e.type === "dir" && (existing.mode & S_IFMT) === S_IFDIR) {
+    switch (e.type) {
+      case "dir": {
+        const rc = mkdirat(parent, base, 0o700);
+        if (rc === -17 /* EEXIST */) {
+          // Tars repeat directories: an existing one keeps its contents and takes the new
+          // metadata; anything else of that name is replaced.
+          const st = statAt(parent, base);
+          if (st === null || (st.mode & S_IFMT) !== S_IFDIR) this.replace(parent, base, e.name, () => mkdirat(parent, base, 0o700), "mkdir");
+        } else this.check(rc, "mkdir", e.name);
         this.applyDirMeta(parent, base, parts, e);
         return;
       }
-      this.removeExisting(parent, base, e.name);
-    }
-    switch (e.type) {
-      case "dir":
-        this.check(mkdirat(parent, base, 0o700), "mkdir", e.name);
-        this.applyDirMeta(parent, base, parts, e);
-        return;
       case "file": {
-        const fd = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
-        this.check(fd, "open", e.name);
+        const fd = this.replace(parent, base, e.name, () => openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600), "open");
         this.file = fd;
         this.fileEntry = e;
         this.fileName = base;
@@ -102,7 +100,7 @@ export class LayerUnpacker implements TarSink {
       }
       case "symlink":
         // The target is only text here; every later lookup through it stays in the layer.
-        this.check(symlinkat(e.linkname, parent, base), "symlink", e.name);
+        this.replace(parent, base, e.name, () => symlinkat(e.linkname, parent, base), "symlink");
         this.dirs.clear(); // cached parents could now be reached another way: look them up again
         this.check(fchownat(parent, base, e.uid, e.gid, AT_SYMLINK_NOFOLLOW), "lchown", e.name);
         utimensat(parent, base, e.mtime);
@@ -119,7 +117,7 @@ export class LayerUnpacker implements TarSink {
           throw err instanceof SysError && err.code === "ENOENT" ? missing : err;
         }
         if (statAt(tparent, tbase) === null) throw missing;
-        this.check(linkat(tparent, tbase, parent, base, 0), "link", `${e.name} -> ${e.linkname}`);
+        this.replace(parent, base, `${e.name} -> ${e.linkname}`, () => linkat(tparent, tbase, parent, base, 0), "link");
         return;
       }
       case "char":
@@ -128,11 +126,11 @@ export class LayerUnpacker implements TarSink {
           this.stats.skippedDevices.push(e.name);
           return;
         }
-        this.check(mknodat(parent, base, (e.type === "char" ? S_IFCHR : S_IFBLK) | (e.mode & 0o777), e.devmajor, e.devminor), "mknod", e.name);
+        this.replace(parent, base, e.name, () => mknodat(parent, base, (e.type === "char" ? S_IFCHR : S_IFBLK) | (e.mode & 0o777), e.devmajor, e.devminor), "mknod");
         this.finishNode(parent, base, e);
         return;
       case "fifo":
-        this.check(mknodat(parent, base, S_IFIFO | (e.mode & 0o777), 0, 0), "mkfifo", e.name);
+        this.replace(parent, base, e.name, () => mknodat(parent, base, S_IFIFO | (e.mode & 0o777), 0, 0), "mkfifo");
         this.finishNode(parent, base, e);
         return;
     }
@@ -176,6 +174,19 @@ export class LayerUnpacker implements TarSink {
     this.file = -1;
     for (const fd of this.dirs.values()) closeFd(fd);
     this.dirs.clear();
+  }
+
+  /**
+   * Creates with `create` (an O_EXCL-style call); if the name exists, an earlier entry of the same
+   * tar made it: remove that one, as tar does, and create again. No stat on the common path.
+   */
+  private replace(parent: number, base: string, name: string, create: () => number, syscall: string): number {
+    let rc = create();
+    if (rc === -17 /* EEXIST */) {
+      this.removeExisting(parent, base, name);
+      rc = create();
+    }
+    return this.check(rc, syscall, name);
   }
 
   private check(rc: number, syscall: string, name: string): number {
