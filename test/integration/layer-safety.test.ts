@@ -182,6 +182,28 @@ describe.skipIf(!enabled)("layer safety (crafted tars)", () => {
     expect(storeSnapshot()).toEqual(before);
   });
 
+  test("later entries replace earlier ones of the same name, as tar does; a repeated directory keeps its contents", async () => {
+    const r = await importTar(
+      craft([
+        file("x", "first"),
+        { name: "x", type: "dir", mode: 0o755 },
+        file("x/inside", "in"),
+        { name: "x", type: "dir", mode: 0o700 },
+        { name: "d", type: "dir", mode: 0o755 },
+        file("d/gone", "g"),
+        { name: "d", type: "symlink", mode: 0o777, linkname: "x" },
+        file("f", "old"),
+        file("f", "new"),
+      ]),
+    );
+    expect(r.stderr).toBe("");
+    const layer = layerOf(`safety:${n}`);
+    expect(fs.readFileSync(`${layer}/x/inside`, "utf8")).toBe("in");
+    expect(fs.statSync(`${layer}/x`).mode & 0o777).toBe(0o700);
+    expect(fs.readlinkSync(`${layer}/d`)).toBe("x");
+    expect(fs.readFileSync(`${layer}/f`, "utf8")).toBe("new");
+  });
+
   test("ownership, modes, set-id bits and mtimes are kept", async () => {
     const r = await importTar(craft([{ name: "suid", type: "file", mode: 0o4755, uid: 1000, gid: 1001, data: "#!/bin/sh\n" }, { name: "d", type: "dir", mode: 0o1777 }]));
     expect(r.code).toBe(0);
