@@ -46,8 +46,14 @@ export const O_DIRECTORY = 0x10000;
 export const O_NOFOLLOW = 0x20000;
 export const O_PATH = 0x200000;
 
-
+/** File types in st_mode. */
+export const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
 export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
 
 export const PR_SET_PDEATHSIG = 1;
 export const PR_SET_DUMPABLE = 4;

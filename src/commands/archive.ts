@@ -1,7 +1,7 @@
 // `ctr import`, `ctr save`, `ctr image from-host`.
 import type { CommandDef } from "citty";
 import * as fs from "node:fs";
-import { parseArgs, openStore, toCittyArgs, ROOT_FLAG } from "./common";
+import { parseArgs, toCittyArgs, withStore, ROOT_FLAG } from "./common";
 import { importImage, imageFromHost, saveArchive, type SaveFormat } from "../image/archive";
 import { findImage } from "../image/container-layers";
 import { shortId } from "../image/digest";
@@ -21,15 +21,12 @@ export const importCommand = {
     const cl = parseArgs(rawArgs, IMPORT_FLAGS, "import", "import FILE|- [--name NAME[:TAG]]", { min: 1, max: 2 });
     const name = cl.strings.name?.[0] ?? cl.rest[1];
     if (name) parseReference(name);
-    const store = openStore(cl);
-    try {
+    return withStore(cl, async (store) => {
       if (cl.booleans["allow-devices"]) store.checkDevicesAllowed();
       const results = await importImage(store, cl.rest[0]!, { name, allowDevices: cl.booleans["allow-devices"] ?? false });
       for (const r of results) process.stdout.write(r.names.length ? r.names.map((n) => `Loaded image: ${n}\n`).join("") : `Loaded image ID: ${r.id}\n`);
       return 0;
-    } finally {
-      store.close();
-    }
+    });
   },
 } satisfies CommandDef;
 
@@ -47,8 +44,7 @@ export const saveCommand = {
     if (format !== "docker" && format !== "oci") throw new UsageError(`--format: unknown format ${JSON.stringify(format)} (docker or oci)`);
     const output = cl.strings.output?.[0];
     if (!output && process.stdout.isTTY) throw new UsageError("save: refusing to write an archive to a terminal: use -o FILE or a redirect");
-    const store = openStore(cl);
-    try {
+    return withStore(cl, async (store) => {
       const images = cl.rest.map((ref) => {
         const rec = findImage(store, ref);
         if (!rec) throw new Error(`save ${ref}: no such image`);
@@ -80,9 +76,7 @@ export const saveCommand = {
         throw e;
       }
       return 0;
-    } finally {
-      store.close();
-    }
+    });
   },
 } satisfies CommandDef;
 
@@ -93,14 +87,11 @@ export const fromHostCommand = {
     const cl = parseArgs(rawArgs, {}, "image from-host", "image from-host NAME PROGRAM...", { min: 2 });
     const [name, ...programs] = cl.rest as [string, ...string[]];
     parseReference(name);
-    const store = openStore(cl);
-    try {
+    return withStore(cl, async (store) => {
       const r = await imageFromHost(store, name, programs);
       process.stderr.write(r.files.map((f) => `  ${f}\n`).join(""));
       process.stdout.write(`${r.names[0]} ${shortId(r.id)}\n`);
       return 0;
-    } finally {
-      store.close();
-    }
+    });
   },
 } satisfies CommandDef;

@@ -12,6 +12,16 @@ export function openStore(cl: ParsedCommandLine): ImageStore {
   return ImageStore.open(stateRoot(cl.strings.root?.[0]));
 }
 
+/** Runs fn with the store --root names, and closes it (its lock and database) however fn ends. */
+export async function withStore<T>(cl: ParsedCommandLine, fn: (store: ImageStore) => Promise<T>): Promise<T> {
+  const store = openStore(cl);
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
+}
+
 /** A command's flags parsed; positional arguments checked against a count. */
 export function parseArgs(raw: string[], defs: FlagDefs, command: string, usage: string, count: { min: number; max?: number }): ParsedCommandLine {
   const cl = parseCommandLine(raw, { ...defs, ...ROOT_FLAG }, command, true);

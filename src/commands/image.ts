@@ -1,6 +1,6 @@
 // Image commands: pull, images, rmi, image prune/inspect, login, logout.
 import type { CommandDef } from "citty";
-import { parseArgs, openStore, toCittyArgs, ROOT_FLAG } from "./common";
+import { parseArgs, toCittyArgs, withStore, ROOT_FLAG } from "./common";
 import { pullImage } from "../image/pull";
 import { createProgress } from "../image/progress";
 import { parsePlatform } from "../image/schema";
@@ -45,8 +45,7 @@ export const pullCommand = {
   args: toCittyArgs({ ...PULL_FLAGS, ...ROOT_FLAG }),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, PULL_FLAGS, "pull", "pull [flags] NAME[:TAG|@DIGEST]", { min: 1, max: 1 });
-    const store = openStore(cl);
-    try {
+    return withStore(cl, async (store) => {
       if (cl.booleans["allow-devices"]) store.checkDevicesAllowed();
       const r = await pullWithProgress(store, cl.rest[0]!, {
         platform: cl.strings.platform?.[0],
@@ -57,9 +56,7 @@ export const pullCommand = {
       });
       process.stdout.write(`${r.name}\n`);
       return 0;
-    } finally {
-      store.close();
-    }
+    });
   },
 } satisfies CommandDef;
 
@@ -102,8 +99,7 @@ export const imagesCommand = {
     const cl = parseArgs(rawArgs, IMAGES_FLAGS, "images", "images [flags]", { min: 0, max: 1 });
     const format = cl.strings.format?.[0] ?? "table";
     if (format !== "table" && format !== "json") throw new UsageError(`--format: unknown format ${JSON.stringify(format)} (table or json)`);
-    const store = openStore(cl);
-    try {
+    return withStore(cl, async (store) => {
       let rows = imageRows(store);
       if (cl.rest[0]) rows = rows.filter((r) => r.repository === cl.rest[0] || r.repository === familiarRepo(parseReference(cl.rest[0]!)));
       if (cl.booleans.quiet) {
@@ -116,9 +112,7 @@ export const imagesCommand = {
         process.stdout.write(table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("")).join("\n") + "\n");
       }
       return 0;
-    } finally {
-      store.close();
-    }
+    });
   },
 } satisfies CommandDef;
 
@@ -171,15 +165,12 @@ export const rmiCommand = {
   args: toCittyArgs({ ...RMI_FLAGS, ...ROOT_FLAG }),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, RMI_FLAGS, "rmi", "rmi [-f] IMAGE...", { min: 1 });
-    const store = openStore(cl);
-    try {
+    return withStore(cl, async (store) => {
       const lines = removeImages(store, cl.rest, cl.booleans.force ?? false);
       process.stdout.write(lines.map((l) => `${l}\n`).join(""));
       collectGarbage(store);
       return 0;
-    } finally {
-      store.close();
-    }
+    });
   },
 } satisfies CommandDef;
 
@@ -190,8 +181,7 @@ export const pruneCommand = {
   args: toCittyArgs({ ...PRUNE_FLAGS, ...ROOT_FLAG }),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, PRUNE_FLAGS, "image prune", "image prune [-a]", { min: 0, max: 0 });
-    const store = openStore(cl);
-    try {
+    return withStore(cl, async (store) => {
       const inUse = store.imagesInUse();
       for (const img of store.listImages()) {
         if (inUse.has(img.id)) continue;
@@ -204,9 +194,7 @@ export const pruneCommand = {
       if (r === null) throw new Error("image prune: the store is busy (a pull is running); try again");
       process.stdout.write(`Total reclaimed space: ${formatBytes(r.bytes)}\n`);
       return 0;
-    } finally {
-      store.close();
-    }
+    });
   },
 } satisfies CommandDef;
 
@@ -215,8 +203,7 @@ export const inspectCommand = {
   args: toCittyArgs(ROOT_FLAG),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, {}, "image inspect", "image inspect IMAGE", { min: 1, max: 1 });
-    const store = openStore(cl);
-    try {
+    return withStore(cl, async (store) => {
       const rec = findImage(store, cl.rest[0]!);
       if (!rec) throw new Error(`image inspect ${cl.rest[0]}: no such image`);
       const config = store.configOf(rec);
@@ -234,9 +221,7 @@ export const inspectCommand = {
       };
       process.stdout.write(JSON.stringify(out, null, 2) + "\n");
       return 0;
-    } finally {
-      store.close();
-    }
+    });
   },
 } satisfies CommandDef;
 
