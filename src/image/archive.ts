@@ -98,8 +98,10 @@ async function extractArchive(store: ImageStore, path: string): Promise<string> 
 
 export async function importImage(store: ImageStore, input: string, opts: { name?: string; allowDevices: boolean }): Promise<ImportResult[]> {
   store.lock("shared");
+  const uninstall = store.cleanupOnSignals();
   let spooled: string | null = null;
   try {
+    store.sweepDeadTemps();
     let path = input;
     let st: fs.Stats | null = null;
     if (input !== "-") {
@@ -134,7 +136,8 @@ export async function importImage(store: ImageStore, input: string, opts: { name
     }
     return [await importRootfs(store, path, opts)];
   } finally {
-    if (spooled) fs.rmSync(spooled, { force: true });
+    if (spooled) store.removeTemp(spooled);
+    uninstall();
     store.unlock();
   }
 }
@@ -332,6 +335,7 @@ function normalise(p: string): string {
 
 export async function imageFromHost(store: ImageStore, name: string, programs: string[]): Promise<ImportResult & { files: string[] }> {
   store.lock("shared");
+  const uninstall = store.cleanupOnSignals();
   const root = store.tempPath("from-host");
   try {
     fs.mkdirSync(root, { mode: 0o755 });
@@ -349,6 +353,7 @@ export async function imageFromHost(store: ImageStore, name: string, programs: s
     return { ...res, files };
   } finally {
     store.removeTemp(root);
+    uninstall();
     store.unlock();
   }
 }

@@ -125,7 +125,9 @@ export async function pullImage(store: ImageStore, refText: string, opts: PullOp
     credentials: lookupCredentials(ref.registry, opts.creds, opts.env),
   });
   store.lock("shared");
+  const uninstall = store.cleanupOnSignals();
   try {
+    store.sweepDeadTemps();
     const r = await resolveManifest(client, ref, platform);
     checkManifest(r.manifest, name);
     const repoDigest = `${repoName(ref)}@${r.topDigest}`;
@@ -158,6 +160,7 @@ export async function pullImage(store: ImageStore, refText: string, opts: PullOp
     store.putImage({ id: cfgDesc.digest, manifest: r.manifestDigest, repoDigests: [repoDigest], created: config.created ?? "", size }, ref.tag ? [name] : []);
     return { id: cfgDesc.digest, name, repoDigest, downloaded: missing.length, upToDate: existing !== null && existing.manifest === r.manifestDigest && missing.length === 0 };
   } finally {
+    uninstall();
     store.unlock();
   }
 }

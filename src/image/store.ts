@@ -18,7 +18,7 @@ import { Database } from "bun:sqlite";
 import * as fs from "node:fs";
 import * as v from "valibot";
 import { LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, flock } from "../../ffi/at";
-import { type Digest, hexOf, chainIds, DigestCounter, isDigest } from "./digest";
+import { type Digest, hexOf, chainIds, DigestCounter } from "./digest";
 import { parseJson, ImageConfigSchema, ManifestSchema, type ImageConfig, type Manifest } from "./schema";
 import { removeTreeAt } from "./unpack";
 import { AT_FDCWD } from "../../ffi/at";
@@ -78,6 +78,11 @@ function randomName(n = 26): string {
   return [...b].map((x) => alphabet[x & 31]).join("");
 }
 
+let ownStartTime: number | null = null;
+function ownStart(): number {
+  return (ownStartTime ??= processStartTime(process.pid) ?? 0);
+}
+
 /** A process's start time from /proc (field 22), to tell a live pid from a reused one. */
 export function processStartTime(pid: number): number | null {
   try {
@@ -91,6 +96,7 @@ export function processStartTime(pid: number): number | null {
 export class ImageStore {
   readonly db: Database;
   private lockFd = -1;
+  private readonly temps = new Set<string>();
 
   private constructor(readonly root: string) {
     this.db = new Database(`${root}/ctr.db`, { create: true });
@@ -155,8 +161,54 @@ export class ImageStore {
     return fs.readFileSync(this.blobPath(d));
   }
 
+  /**
+   * A new name under tmp/, tagged with this process (pid and start time): a later pull can tell a
+   * dead pull's leftovers from a live one's work, and Ctrl-C removes this process's own.
+   */
   tempPath(prefix: string): string {
-    return `${this.root}/tmp/${prefix}-${randomName(12)}`;
+    const path = `${this.root}/tmp/${process.pid}.${ownStart()}-${prefix}-${randomName(12)}`;
+    this.temps.add(path);
+    return path;
+  }
+
+  /** Removes this process's temp files and dirs (on SIGINT/SIGTERM, before exiting). */
+  removeOwnTemps(): void {
+    for (const t of [...this.temps]) {
+      try {
+        this.removeTemp(t);
+      } catch {
+        /* best effort on the way out */
+      }
+    }
+  }
+
+  /**
+   * While content is being added: SIGINT or SIGTERM removes this process's temp files and exits
+   * 130 or 143, so Ctrl-C mid-pull leaves nothing. Returns the function that uninstalls it.
+   */
+  cleanupOnSignals(): () => void {
+    const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => {
+      const h = () => {
+        this.removeOwnTemps();
+        process.stderr.write(`ctr: interrupted (${sig}); nothing was added to the store\n`);
+        process.exit(sig === "SIGINT" ? 130 : 143);
+      };
+      process.on(sig, h);
+      return () => process.off(sig, h);
+    });
+    return () => handlers.forEach((off) => off());
+  }
+
+  /** Removes tmp/ entries of processes that are gone (a killed pull); under the shared lock. */
+  sweepDeadTemps(): string[] {
+    const removed: string[] = [];
+    for (const name of fs.readdirSync(`${this.root}/tmp`)) {
+      const m = /^(\d+)\.(\d+)-/.exec(name);
+      if (m && processStartTime(Number(m[1])) === Number(m[2])) continue;
+      removeTreeAt(AT_FDCWD, `${this.root}/tmp/${name}`);
+      removed.push(name);
+    }
+    return removed;
   }
 
   /** Stores bytes under their digest; `expected` (if given) must match. */
@@ -169,6 +221,7 @@ export class ImageStore {
       const tmp = this.tempPath("blob");
       fs.writeFileSync(tmp, bytes, { mode: 0o600 });
       fs.renameSync(tmp, this.blobPath(digest));
+      this.forgetTemp(tmp);
     }
     return digest;
   }
@@ -217,6 +270,7 @@ export class ImageStore {
     fs.writeFileSync(`${tmpDir}/meta.json`, JSON.stringify(meta));
     try {
       fs.renameSync(tmpDir, this.layerDir(chainId));
+      this.forgetTemp(tmpDir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== "ENOTEMPTY" && code !== "EEXIST") throw e;
@@ -239,8 +293,14 @@ export class ImageStore {
       .reverse();
   }
 
+  /** A temp path that was renamed into place: no longer ours to clean up. */
+  forgetTemp(path: string): void {
+    this.temps.delete(path);
+  }
+
   removeTemp(path: string): void {
     removeTreeAt(AT_FDCWD, path);
+    this.temps.delete(path);
   }
 
   // ---- images ----
@@ -436,7 +496,8 @@ export class BlobWriter {
     }
     fs.closeSync(this.fd);
     this.done = true;
-    if (isDigest(digest)) fs.renameSync(this.tmp, this.store.blobPath(digest));
+    fs.renameSync(this.tmp, this.store.blobPath(digest));
+    this.store.forgetTemp(this.tmp);
     return digest;
   }
 
@@ -444,6 +505,6 @@ export class BlobWriter {
     if (this.done) return;
     this.done = true;
     fs.closeSync(this.fd);
-    fs.rmSync(this.tmp, { force: true });
+    this.store.removeTemp(this.tmp);
   }
 }

@@ -267,10 +267,15 @@ export class LayerUnpacker implements TarSink {
   }
 }
 
-/** rm -r of name in dirfd, never following symlinks. */
+/** rm -r of name in dirfd (a file or a directory), never following symlinks. */
 export function removeTreeAt(dirfd: number, name: string, what = name): void {
   const rc = unlinkat(dirfd, name, AT_REMOVEDIR);
   if (rc === 0 || rc === -2) return;
+  if (rc === -20 /* ENOTDIR */) {
+    const r = unlinkat(dirfd, name);
+    if (r < 0 && r !== -2) throw new SysError("unlink", -r, what);
+    return;
+  }
   if (rc !== -39 /* ENOTEMPTY */) throw new SysError("rmdir", -rc, what);
   const fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) throw new SysError("open", -fd, what);

@@ -5,7 +5,8 @@
 // Blobs are redirected to another origin (localhost instead of 127.0.0.1), as registries send them to
 // a CDN or S3, which refuses a request that still carries the registry's Authorization header.
 // With "flaky", no auth either, and every other request fails with 503 (retries must cope).
-// Usage: bun token-proxy.ts PORT BACKEND USER PASSWORD ok|corrupt|flaky
+// With "slow", no auth, and blob bodies trickle (16 KiB every 20 ms): time to interrupt a pull.
+// Usage: bun token-proxy.ts PORT BACKEND USER PASSWORD ok|corrupt|flaky|slow
 const [port, backend, user, password, mode] = process.argv.slice(2) as [string, string, string, string, string];
 const tokens = new Set<string>();
 const corrupt = mode === "corrupt";
@@ -35,7 +36,21 @@ Bun.serve({
     if (flaky && url.pathname.startsWith("/v2/") && ++requests % 2 === 1) {
       return new Response("try again", { status: 503, headers: { "retry-after": "0" } });
     }
-    if (!corrupt && !flaky) {
+    if (mode === "slow" && url.pathname.includes("/blobs/")) {
+      const upstream = await fetch(`http://${backend}${url.pathname}`);
+      const body = new Uint8Array(await upstream.arrayBuffer());
+      const stream = new ReadableStream({
+        async pull(controller) {
+          const off = (this as unknown as { off?: number }).off ?? 0;
+          if (off >= body.length) return controller.close();
+          await Bun.sleep(20);
+          controller.enqueue(body.subarray(off, off + 16384));
+          (this as unknown as { off?: number }).off = off + 16384;
+        },
+      });
+      return new Response(stream, { status: upstream.status, headers: { "content-length": String(body.length) } });
+    }
+    if (!corrupt && !flaky && mode !== "slow") {
       const auth = req.headers.get("authorization") ?? "";
       if (!auth.startsWith("Bearer ") || !tokens.has(auth.slice(7))) {
         const repo = /^\/v2\/(.+?)\/(manifests|blobs|tags)\//.exec(url.pathname)?.[1];

@@ -23,6 +23,7 @@ let basic: Registry;
 let bearer: Registry;
 let corrupt: Registry;
 let flaky: Registry;
+let slow: Registry;
 const cleanup: string[] = [];
 const env = () => ({ CTR_ROOT: ROOT, HOME });
 const c = (args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) => ctr(args, { ...opts, env: { ...env(), ...opts.env } });
@@ -40,10 +41,11 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     HOME = `${tmp}/home`;
     fs.mkdirSync(HOME);
     [plain, basic] = await Promise.all([startRegistry(), startRegistry({ user: USER, password: PASS })]);
-    [bearer, corrupt, flaky] = await Promise.all([
+    [bearer, corrupt, flaky, slow] = await Promise.all([
       startTokenProxy(plain.host, { user: USER, password: PASS }),
       startTokenProxy(plain.host, { user: USER, password: PASS, mode: "corrupt" }),
       startTokenProxy(plain.host, { user: USER, password: PASS, mode: "flaky" }),
+      startTokenProxy(plain.host, { user: USER, password: PASS, mode: "slow" }),
     ]);
 
     const base = makeBusyboxRootfs();
@@ -71,7 +73,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([plain, basic, bearer, corrupt, flaky].filter(Boolean).map((r) => r.stop()));
+    await Promise.all([plain, basic, bearer, corrupt, flaky, slow].filter(Boolean).map((r) => r.stop()));
     // Leak check for the file: no overlay or other mount under the state root, no cgroup,
     // no container directory, nothing in tmp/.
     expect(hostMountsUnder(tmp)).toEqual([]);
@@ -211,6 +213,35 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
+  test("Ctrl-C mid-pull leaves nothing; after a SIGKILL mid-pull the next pull cleans up and completes", async () => {
+    const fresh = `${tmp}/interrupt-root`;
+    const bin = process.env.CTR_BIN ?? path.resolve(import.meta.dir, "../../dist/ctr");
+    const start = () => Bun.spawn([bin, "pull", `${slow.host}/test/multi`], { env: { ...process.env, CTR_ROOT: fresh }, stdout: "ignore", stderr: "pipe" });
+    const downloading = () => dirEntries(`${fresh}/tmp`).some((n) => n.includes("-blob-"));
+
+    const first = start();
+    expect(await waitFor(downloading)).toBe(true);
+    first.kill("SIGINT");
+    expect(await first.exited).toBe(130);
+    expect(await new Response(first.stderr).text()).toContain("interrupted (SIGINT)");
+    expect(dirEntries(`${fresh}/tmp`)).toEqual([]);
+    expect(dirEntries(`${fresh}/layers`)).toEqual([]);
+
+    const second = start();
+    expect(await waitFor(downloading)).toBe(true);
+    second.kill("SIGKILL");
+    await second.exited;
+    expect(dirEntries(`${fresh}/tmp`).length).toBeGreaterThan(0); // what a kill leaves
+    const images = await c(["images", "-q"], { env: { CTR_ROOT: fresh } });
+    expect(images.stdout).toBe("");
+    // The next pull removes the dead pull's leftovers and does the work again.
+    const third = await c(["pull", "-q", `${plain.host}/test/multi`], { env: { CTR_ROOT: fresh } });
+    expect(third.code).toBe(0);
+    expect(dirEntries(`${fresh}/tmp`)).toEqual([]);
+    expect((await c(["run", "--cgroup-parent", PARENT, `${plain.host}/test/multi`], { env: { CTR_ROOT: fresh } })).stdout).toBe("layer3\n");
+    fs.rmSync(fresh, { recursive: true, force: true });
+  });
+
   test("concurrent pulls of the same image both succeed and share one copy", async () => {
     const fresh = `${tmp}/concurrent-root`;
     const e = { env: { CTR_ROOT: fresh } };
@@ -239,8 +270,18 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const refused = await c(["rmi", ref], { env: e });
     expect(refused.code).toBe(125);
     expect(refused.stderr).toContain("in use by running container");
+    // -f untags it; the image and its layers stay while the container runs (it still needs them).
+    const forced = await c(["rmi", "-f", ref], { env: e });
+    expect(forced.stdout).toBe(`Untagged: ${ref}\n`);
+    expect((await c(["images"], { env: e })).stdout).toContain("<none>");
+    expect(dirEntries(`${fresh}/layers`).length).toBe(1);
     proc.kill("SIGTERM");
-    await proc.exited;
+    expect(await proc.exited).toBe(143);
+    // Untagged and unused now: prune takes it, and GC everything it had.
+    const pruned = await c(["image", "prune"], { env: e });
+    expect(pruned.stdout).toContain("Deleted: sha256:");
+    expect(dirEntries(`${fresh}/layers`)).toEqual([]);
+    expect((await c(["pull", "-q", ref], { env: e })).code).toBe(0);
     const ok = await c(["rmi", ref], { env: e });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("Deleted: sha256:");
