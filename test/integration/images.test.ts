@@ -389,6 +389,27 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
+  test("an image's User applies (and -u overrides it); 120 layers fit in one overlay mount", async () => {
+    const fresh = `${tmp}/layers-root`;
+    const e = { env: { CTR_ROOT: fresh } };
+    const userLayout = ociLayout({ layers: [{ dir: cleanup[0]! }], config: { User: "app", Cmd: ["id", "-u"] } });
+    cleanup.push(userLayout);
+    expect((await c(["import", userLayout, "--name", "withuser:1"], e)).code).toBe(0);
+    expect((await c(["run", "--cgroup-parent", PARENT, "withuser:1"], e)).stdout).toBe("1000\n");
+    expect((await c(["run", "--cgroup-parent", PARENT, "-u", "0", "withuser:1"], e)).stdout).toBe("0\n");
+
+    // With absolute paths 120 lower dirs would overflow the mount options' page; short links do not.
+    const many = Array.from({ length: 119 }, (_, i) => layerDir({ [`layer/${String(i).padStart(3, "0")}`]: String(i) }));
+    cleanup.push(...many);
+    const tall = ociLayout({ layers: [{ dir: cleanup[0]! }, ...many.map((dir) => ({ dir }))], config: { Cmd: ["sh", "-c", "ls /layer | wc -l; cat /layer/118"] } });
+    cleanup.push(tall);
+    expect((await c(["import", tall, "--name", "tall:1"], e)).code).toBe(0);
+    const r = await c(["run", "--cgroup-parent", PARENT, "tall:1"], e);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.split(/\s+/).filter(Boolean)).toEqual(["119", "118"]);
+    fs.rmSync(fresh, { recursive: true, force: true });
+  }, 120_000);
+
   test("image from-host: host programs and their shared libraries, runnable with no registry", async () => {
     const fresh = `${tmp}/fromhost-root`;
     const e = { env: { CTR_ROOT: fresh } };
