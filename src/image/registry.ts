@@ -1,7 +1,7 @@
 // A client for the OCI distribution API (what Docker Hub, ghcr.io, quay.io and `registry` speak):
 // manifests and blobs by name and digest, the WWW-Authenticate challenge flow (Basic, and Bearer
-// tokens from the realm the registry names), HTTPS with plain HTTP only for local registries or
-// --insecure, and retries with backoff on transient failures.
+// tokens from the realm the registry names), HTTPS (for local registries and --insecure ones, as
+// Docker: HTTPS without certificate checks first, then plain HTTP), and retries with backoff.
 import type { Credentials } from "./auth";
 import { isLocalRegistry, registryEndpoint } from "./reference";
 import { VERSION } from "../version";
@@ -45,20 +45,40 @@ function describeErrors(body: string): string {
   return body.slice(0, 200).trim();
 }
 
+/** Until the response headers arrive; a body may take as long as it needs. */
+const HEADERS_TIMEOUT_MS = 30_000;
+
 export class RegistryClient {
-  private scheme: "https" | "http";
+  /** null: not known yet (an insecure or local registry: HTTPS is tried, then HTTP). */
+  private scheme: "https" | "http" | null;
+  private readonly lenient: boolean;
   private authorization: string | null = null;
   private readonly attempts: number;
   private readonly backoffMs: number;
 
   constructor(readonly registry: string, readonly repository: string, private readonly opts: RegistryOptions) {
-    this.scheme = opts.insecure || isLocalRegistry(registry) ? "http" : "https";
+    this.lenient = opts.insecure || isLocalRegistry(registry);
+    this.scheme = this.lenient ? null : "https";
     this.attempts = opts.attempts ?? 4;
     this.backoffMs = opts.backoffMs ?? 250;
   }
 
   get baseUrl(): string {
-    return `${this.scheme}://${registryEndpoint(this.registry)}/v2/`;
+    return `${this.scheme ?? "https"}://${registryEndpoint(this.registry)}/v2/`;
+  }
+
+  /** The first request to an insecure or local registry settles the scheme. */
+  private async fetchAny(path: string, headers: Record<string, string>): Promise<Response> {
+    if (this.scheme !== null) return this.fetchFollowing(`${this.baseUrl}${path}`, headers);
+    try {
+      const res = await this.fetchFollowing(`https://${registryEndpoint(this.registry)}/v2/${path}`, headers);
+      this.scheme = "https";
+      return res;
+    } catch {
+      const res = await this.fetchFollowing(`http://${registryEndpoint(this.registry)}/v2/${path}`, headers);
+      this.scheme = "http";
+      return res;
+    }
   }
 
   /** GET with auth and retries. 2xx comes back; anything else is a RegistryError naming the cause. */
@@ -67,13 +87,14 @@ export class RegistryClient {
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       try {
-        res = await this.fetchFollowing(`${this.baseUrl}${path}`, headers);
+        res = await this.fetchAny(path, headers);
       } catch (e) {
         if (attempt < this.attempts) {
           await sleep(this.backoffMs * 2 ** (attempt - 1));
           continue;
         }
-        throw new RegistryError(`${what}: cannot reach ${this.registry}: ${(e as Error).message}`, 0);
+        const hint = this.lenient ? "" : " (for a registry on plain HTTP or with a self-signed certificate, pass --insecure)";
+        throw new RegistryError(`${what}: cannot reach ${this.registry}: ${(e as Error).message}${hint}`, 0);
       }
       if (res.ok) return res;
       const body = await res.text().catch(() => "");
@@ -101,10 +122,20 @@ export class RegistryClient {
     const origin = new URL(url).origin;
     for (let hops = 0; ; hops++) {
       const sameOrigin = new URL(url).origin === origin;
-      const res = await fetch(url, {
-        headers: { "User-Agent": `ctr/${VERSION}`, ...headers, ...(this.authorization && sameOrigin ? { Authorization: this.authorization } : {}) },
-        redirect: "manual",
-      });
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(new Error(`no answer within ${HEADERS_TIMEOUT_MS / 1000} s`)), HEADERS_TIMEOUT_MS);
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          headers: { "User-Agent": `ctr/${VERSION}`, ...headers, ...(this.authorization && sameOrigin ? { Authorization: this.authorization } : {}) },
+          redirect: "manual",
+          signal: timeout.signal,
+          // Docker's rule for insecure and local registries: TLS without certificate checks.
+          ...(this.lenient && sameOrigin ? { tls: { rejectUnauthorized: false } } : {}),
+        });
+      } finally {
+        clearTimeout(timer);
+      }
       const location = res.headers.get("location");
       if (res.status < 300 || res.status >= 400 || !location) return res;
       if (hops >= 10) throw new Error(`too many redirects from ${origin}`);

@@ -38,9 +38,16 @@ async function waitHttp(url: string, ms = 15000): Promise<void> {
   }
 }
 
-export async function startRegistry(opts: { user?: string; password?: string } = {}): Promise<Registry> {
+/** The machine's first non-loopback IPv4 address, if it has one. */
+export function outsideAddress(): string | null {
+  for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  return null;
+}
+
+export async function startRegistry(opts: { user?: string; password?: string; address?: string } = {}): Promise<Registry> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ctr-test-registry-"));
   const port = await freePort();
+  const address = opts.address ?? "127.0.0.1";
   let auth = "";
   if (opts.user) {
     const h = Bun.spawnSync(["htpasswd", "-Bbn", opts.user, opts.password ?? ""]);
@@ -49,12 +56,12 @@ export async function startRegistry(opts: { user?: string; password?: string } =
   }
   fs.writeFileSync(
     `${dir}/config.yml`,
-    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`,
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\n  delete:\n    enabled: true\nhttp:\n  addr: ${address}:${port}\n${auth}`,
   );
   const proc = Bun.spawn(["docker-registry", "serve", `${dir}/config.yml`], { stdout: "ignore", stderr: Bun.file(`${dir}/log`) });
-  await waitHttp(`http://127.0.0.1:${port}/v2/`);
+  await waitHttp(`http://${address}:${port}/v2/`);
   return {
-    host: `127.0.0.1:${port}`,
+    host: `${address}:${port}`,
     async stop() {
       proc.kill(9);
       await proc.exited;

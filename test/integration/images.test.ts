@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ctr, haveBinary, isRoot, pidsWithMarker, testCgroupParent, uniqueMarker, waitFor } from "../helpers/cli";
 import { BUSYBOX, makeBusyboxRootfs, removeRootfs } from "../helpers/rootfs";
-import { haveRegistry, pushLayout, startRegistry, startTokenProxy, type Registry } from "../helpers/registry";
+import { haveRegistry, outsideAddress, pushLayout, startRegistry, startTokenProxy, type Registry } from "../helpers/registry";
 import { layerDir, ociIndexLayout, ociLayout } from "../helpers/oci";
 
 const enabled = isRoot && haveBinary && BUSYBOX !== undefined && haveRegistry;
@@ -25,6 +25,7 @@ let corrupt: Registry;
 let flaky: Registry;
 let slow: Registry;
 const cleanup: string[] = [];
+const cleanupLayouts: { single?: string } = {};
 const env = () => ({ CTR_ROOT: ROOT, HOME });
 const c = (args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) => ctr(args, { ...opts, env: { ...env(), ...opts.env } });
 const run = (args: string[]) => c(["run", "--cgroup-parent", PARENT, ...args]);
@@ -65,6 +66,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
       { spec: { layers: [{ dir: base }, { dir: arm }], config: { Cmd: ["cat", "/platform"] } }, platform: { os: "linux", architecture: "arm64", variant: "v8" } },
     ]);
     cleanup.push(single, multi, multiarch);
+    cleanupLayouts.single = single;
     pushLayout(single, `${plain.host}/test/single:1.0`);
     pushLayout(multi, `${plain.host}/test/multi:latest`);
     pushLayout(multiarch, `${plain.host}/test/multiarch:latest`, { all: true });
@@ -419,6 +421,20 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const out = await c(["run", "--cgroup-parent", PARENT, "hosttools", "sh", "-c", "cat /etc/hostname >/dev/null && echo ran"], e);
     expect(out).toMatchObject({ code: 0, stdout: "ran\n" });
     fs.rmSync(fresh, { recursive: true, force: true });
+  });
+
+  test.skipIf(outsideAddress() === null)("a plain-HTTP registry that is not local needs --insecure", async () => {
+    const remote = await startRegistry({ address: outsideAddress()! });
+    try {
+      pushLayout(cleanupLayouts.single!, `${remote.host}/test/single:1`);
+      const refused = await c(["pull", `${remote.host}/test/single:1`]);
+      expect(refused.code).toBe(125);
+      expect(refused.stderr).toContain("pass --insecure");
+      const ok = await c(["pull", "-q", "--insecure", `${remote.host}/test/single:1`]);
+      expect(ok.code).toBe(0);
+    } finally {
+      await remote.stop();
+    }
   });
 
   test("errors: unknown image with --pull never, bad reference, unreachable registry", async () => {
