@@ -191,11 +191,14 @@ export function buildRunRequest(
   const network = one("network") ?? "none";
   if (network !== "none" && network !== "host") throw new UsageError(`--network: unsupported network ${JSON.stringify(network)} (supported: none, host)`);
 
-  const cwd = one("workdir") ?? (image?.config?.WorkingDir || "/");
+  // An image's WorkingDir should be absolute; a relative one is taken from "/", as Docker does.
+  const imageCwd = image?.config?.WorkingDir ? (image.config.WorkingDir.startsWith("/") ? image.config.WorkingDir : `/${image.config.WorkingDir}`) : "/";
+  const cwd = one("workdir") ?? imageCwd;
   if (!cwd.startsWith("/")) throw new UsageError(`--workdir ${cwd}: must be an absolute path`);
 
   const tty = flag("tty");
-  const imageEnv = image?.config?.Env ?? [];
+  // Entries without "=" carry no value; an image may hold them, a process environment may not.
+  const imageEnv = (image?.config?.Env ?? []).filter((e) => e.indexOf("=") > 0);
   const env = mergeEnv([
     ...(imageEnv.some((e) => e.startsWith("PATH=")) ? [] : [`PATH=${DEFAULT_PATH}`]),
     ...imageEnv,

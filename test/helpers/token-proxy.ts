@@ -27,7 +27,9 @@ Bun.serve({
     if (url.pathname === "/token") {
       const auth = req.headers.get("authorization") ?? "";
       const expected = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
-      if (auth !== expected) return Response.json({ errors: [{ code: "UNAUTHORIZED", message: "bad credentials" }] }, { status: 401 });
+      // As Docker Hub: anonymous tokens for public repositories, credentials for the others.
+      const anonymous = auth === "" && /^repository:public\//.test(url.searchParams.get("scope") ?? "");
+      if (auth !== expected && !anonymous) return Response.json({ errors: [{ code: "UNAUTHORIZED", message: "bad credentials" }] }, { status: 401 });
       if (!url.searchParams.get("scope")?.startsWith("repository:")) return Response.json({ errors: [{ code: "DENIED", message: "no scope" }] }, { status: 403 });
       const token = crypto.randomUUID();
       tokens.add(token);

@@ -174,3 +174,19 @@ describe("ELF", () => {
     expect(readElfDeps(Buffer.from("#!/bin/sh\n"))).toBeNull();
   });
 });
+
+import { checkManifest } from "../../src/image/pull";
+describe("manifest checks", () => {
+  const d = `sha256:${"1".repeat(64)}`;
+  const m = (layerType: string, configType = "application/vnd.oci.image.config.v1+json") => ({
+    schemaVersion: 2 as const,
+    config: { mediaType: configType, digest: d, size: 1 },
+    layers: [{ mediaType: layerType, digest: d, size: 1 }],
+  });
+  test("unknown media types are refused by name", () => {
+    expect(() => checkManifest(m("application/vnd.oci.image.layer.v1.tar+gzip"), "x")).not.toThrow();
+    expect(() => checkManifest(m("application/vnd.docker.image.rootfs.diff.tar.gzip"), "x")).not.toThrow();
+    expect(() => checkManifest(m("application/vnd.cncf.helm.chart.content.v1.tar+gzip"), "x")).toThrow('unknown media type "application/vnd.cncf.helm.chart.content.v1.tar+gzip"');
+    expect(() => checkManifest(m("application/vnd.oci.image.layer.v1.tar", "application/vnd.cncf.helm.config.v1+json"), "x")).toThrow("config: unknown media type");
+  });
+});
