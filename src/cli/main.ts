@@ -11,6 +11,7 @@ const subCommands = {
   pull: imageSubCommands.pull,
   images: imageSubCommands.ls,
   rmi: imageSubCommands.rm,
+  tag: imageSubCommands.tag,
   import: imageSubCommands.import,
   save: imageSubCommands.save,
   login: imageSubCommands.login,

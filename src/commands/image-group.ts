@@ -1,6 +1,6 @@
 // `ctr image SUBCOMMAND`: the image commands under one name (`ctr image ls` = `ctr images`).
 import type { CommandDef, ParsedArgs } from "citty";
-import { imagesCommand, inspectCommand, loginCommand, logoutCommand, pruneCommand, pullCommand, rmiCommand } from "./image";
+import { imagesCommand, inspectCommand, loginCommand, logoutCommand, pruneCommand, pullCommand, rmiCommand, tagCommand } from "./image";
 import { fromHostCommand, importCommand, saveCommand } from "./archive";
 import { UsageError } from "../errors";
 
@@ -10,6 +10,7 @@ export const imageSubCommands = {
   pull: pullCommand,
   prune: pruneCommand,
   inspect: inspectCommand,
+  tag: tagCommand,
   import: importCommand,
   save: saveCommand,
   "from-host": fromHostCommand,
@@ -17,10 +18,10 @@ export const imageSubCommands = {
   logout: logoutCommand,
 };
 
-const groupNames = ["ls", "rm", "pull", "prune", "inspect", "import", "save", "from-host"] as const;
+const groupNames = ["ls", "rm", "pull", "prune", "inspect", "tag", "import", "save", "from-host"] as const;
 
 export const imageCommand = {
-  meta: { name: "image", description: "Manage images: ls, rm, pull, prune, inspect, import, save, from-host" },
+  meta: { name: "image", description: "Manage images: ls, rm, pull, prune, inspect, tag, import, save, from-host" },
   subCommands: Object.fromEntries(groupNames.map((n) => [n, imageSubCommands[n]])),
   async run({ rawArgs }) {
     const [name, ...rest] = rawArgs;

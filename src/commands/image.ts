@@ -269,3 +269,19 @@ export const logoutCommand = {
     return 0;
   },
 } satisfies CommandDef;
+
+export const tagCommand = {
+  meta: { name: "tag", description: "Give an image another name: ctr tag SOURCE TARGET[:TAG]" },
+  args: toCittyArgs(ROOT_FLAG),
+  async run({ rawArgs }) {
+    const cl = parseArgs(rawArgs, {}, "tag", "tag SOURCE TARGET[:TAG]", { min: 2, max: 2 });
+    const target = parseReference(cl.rest[1]!);
+    if (target.tag === null) throw new UsageError(`tag ${cl.rest[1]}: a tag, not a digest, names the new image`);
+    return withStore(cl, async (store) => {
+      const rec = findImage(store, cl.rest[0]!);
+      if (!rec) throw new Error(`tag ${cl.rest[0]}: no such image`);
+      store.putImage(rec, [refName(target)]);
+      return 0;
+    });
+  },
+} satisfies CommandDef;

@@ -427,6 +427,11 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     expect(r.stderr).toMatch(/libc\.so\.6/);
     const out = await c(["run", "--cgroup-parent", PARENT, "hosttools", "sh", "-c", "cat /etc/hostname >/dev/null && echo ran"], e);
     expect(out).toMatchObject({ code: 0, stdout: "ran\n" });
+    // Another name for it, and the image stays until its last name goes.
+    expect((await c(["tag", "hosttools", "localhost:5000/tools:v1"], e)).code).toBe(0);
+    expect((await c(["images"], e)).stdout).toMatch(/localhost:5000\/tools\s+v1/);
+    expect((await c(["rmi", "hosttools"], e)).stdout).toBe("Untagged: docker.io/library/hosttools:latest\n");
+    expect((await c(["run", "--cgroup-parent", PARENT, "localhost:5000/tools:v1", "sh", "-c", "echo still"], e)).stdout).toBe("still\n");
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
