@@ -9,6 +9,7 @@ import { VERSION } from "../version";
 const subCommands = {
   run: runCommand,
   pull: imageSubCommands.pull,
+  push: imageSubCommands.push,
   images: imageSubCommands.ls,
   rmi: imageSubCommands.rm,
   tag: imageSubCommands.tag,

@@ -1,6 +1,6 @@
 // `ctr image SUBCOMMAND`: the image commands under one name (`ctr image ls` = `ctr images`).
 import type { CommandDef, ParsedArgs } from "citty";
-import { imagesCommand, inspectCommand, loginCommand, logoutCommand, pruneCommand, pullCommand, rmiCommand, tagCommand } from "./image";
+import { imagesCommand, inspectCommand, loginCommand, logoutCommand, pruneCommand, pullCommand, pushCommand, rmiCommand, tagCommand } from "./image";
 import { fromHostCommand, importCommand, saveCommand } from "./archive";
 import { UsageError } from "../errors";
 
@@ -8,6 +8,7 @@ export const imageSubCommands = {
   ls: imagesCommand,
   rm: rmiCommand,
   pull: pullCommand,
+  push: pushCommand,
   prune: pruneCommand,
   inspect: inspectCommand,
   tag: tagCommand,
@@ -18,10 +19,10 @@ export const imageSubCommands = {
   logout: logoutCommand,
 };
 
-const groupNames = ["ls", "rm", "pull", "prune", "inspect", "tag", "import", "save", "from-host"] as const;
+const groupNames = ["ls", "rm", "pull", "push", "prune", "inspect", "tag", "import", "save", "from-host"] as const;
 
 export const imageCommand = {
-  meta: { name: "image", description: "Manage images: ls, rm, pull, prune, inspect, tag, import, save, from-host" },
+  meta: { name: "image", description: "Manage images: ls, rm, pull, push, prune, inspect, tag, import, save, from-host" },
   subCommands: Object.fromEntries(groupNames.map((n) => [n, imageSubCommands[n]])),
   async run({ rawArgs }) {
     const [name, ...rest] = rawArgs;

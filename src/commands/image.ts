@@ -285,3 +285,28 @@ export const tagCommand = {
     });
   },
 } satisfies CommandDef;
+
+const PUSH_FLAGS = {
+  insecure: PULL_FLAGS.insecure,
+  creds: PULL_FLAGS.creds,
+  quiet: PULL_FLAGS.quiet,
+} satisfies FlagDefs;
+
+export const pushCommand = {
+  meta: { name: "push", description: "Push an image to a registry: ctr push [flags] IMAGE [REGISTRY/NAME[:TAG]]" },
+  args: toCittyArgs({ ...PUSH_FLAGS, ...ROOT_FLAG }),
+  async run({ rawArgs }) {
+    const cl = parseArgs(rawArgs, PUSH_FLAGS, "push", "push [flags] IMAGE [REGISTRY/NAME[:TAG]]", { min: 1, max: 2 });
+    const { pushImage } = await import("../image/push");
+    return withStore(cl, async (store) => {
+      const r = await pushImage(store, cl.rest[0]!, cl.rest[1], {
+        insecure: cl.booleans.insecure ?? false,
+        creds: cl.strings.creds?.[0],
+        progress: createProgress(process.stderr, cl.booleans.quiet ?? false),
+        concurrency: Number(process.env.CTR_PULL_CONCURRENCY ?? 3) || 3,
+      });
+      process.stdout.write(`${r.name}@${r.digest}\n`);
+      return 0;
+    });
+  },
+} satisfies CommandDef;

@@ -45,6 +45,15 @@ function describeErrors(body: string): string {
   return body.slice(0, 200).trim();
 }
 
+export interface HttpRequest {
+  method: "GET" | "HEAD" | "POST" | "PUT";
+  /** Below /v2/, or an absolute URL the registry gave (an upload location). */
+  path: string;
+  headers?: Record<string, string>;
+  /** Made afresh for each attempt: a retried upload sends its body again. */
+  body?: () => Blob | Uint8Array;
+}
+
 /** Until the response headers arrive; a body may take as long as it needs. */
 const HEADERS_TIMEOUT_MS = 30_000;
 
@@ -53,6 +62,8 @@ export class RegistryClient {
   private scheme: "https" | "http" | null;
   private readonly lenient: boolean;
   private authorization: string | null = null;
+  /** Ask for push rights when the registry's challenge names no scope. */
+  push = false;
   private readonly attempts: number;
   private readonly backoffMs: number;
 
@@ -68,14 +79,16 @@ export class RegistryClient {
   }
 
   /** The first request to an insecure or local registry settles the scheme. */
-  private async fetchAny(path: string, headers: Record<string, string>): Promise<Response> {
-    if (this.scheme !== null) return this.fetchFollowing(`${this.baseUrl}${path}`, headers);
+  private async fetchAny(req: HttpRequest): Promise<Response> {
+    // An upload URL the registry handed out is used as it is.
+    if (/^https?:\/\//.test(req.path)) return this.fetchFollowing(req.path, req);
+    if (this.scheme !== null) return this.fetchFollowing(`${this.baseUrl}${req.path}`, req);
     try {
-      const res = await this.fetchFollowing(`https://${registryEndpoint(this.registry)}/v2/${path}`, headers);
+      const res = await this.fetchFollowing(`https://${registryEndpoint(this.registry)}/v2/${req.path}`, req);
       this.scheme = "https";
       return res;
     } catch {
-      const res = await this.fetchFollowing(`http://${registryEndpoint(this.registry)}/v2/${path}`, headers);
+      const res = await this.fetchFollowing(`http://${registryEndpoint(this.registry)}/v2/${req.path}`, req);
       this.scheme = "http";
       return res;
     }
@@ -83,11 +96,17 @@ export class RegistryClient {
 
   /** GET with auth and retries. 2xx comes back; anything else is a RegistryError naming the cause. */
   async get(path: string, headers: Record<string, string> = {}, what = path): Promise<Response> {
+    return this.request({ method: "GET", path, headers, what });
+  }
+
+  /** Any request, with auth and retries; `accept` lists non-2xx statuses handed back as they are. */
+  async request(req: HttpRequest & { what: string; accept?: number[] }): Promise<Response> {
+    const what = req.what;
     let authTried = false;
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       try {
-        res = await this.fetchAny(path, headers);
+        res = await this.fetchAny(req);
       } catch (e) {
         if (attempt < this.attempts) {
           await sleep(this.backoffMs * 2 ** (attempt - 1));
@@ -96,7 +115,7 @@ export class RegistryClient {
         const hint = this.lenient ? "" : " (for a registry on plain HTTP or with a self-signed certificate, pass --insecure)";
         throw new RegistryError(`${what}: cannot reach ${this.registry}: ${(e as Error).message}${hint}`, 0);
       }
-      if (res.ok) return res;
+      if (res.ok || req.accept?.includes(res.status)) return res;
       const body = await res.text().catch(() => "");
       if (res.status === 401 && !authTried) {
         authTried = true;
@@ -118,7 +137,7 @@ export class RegistryClient {
    * host, which must not receive the registry's credentials (S3 even refuses a request that
    * carries both its signature and an Authorization header).
    */
-  private async fetchFollowing(url: string, headers: Record<string, string>): Promise<Response> {
+  private async fetchFollowing(url: string, req: HttpRequest): Promise<Response> {
     const origin = new URL(url).origin;
     for (let hops = 0; ; hops++) {
       const sameOrigin = new URL(url).origin === origin;
@@ -127,7 +146,9 @@ export class RegistryClient {
       let res: Response;
       try {
         res = await fetch(url, {
-          headers: { "User-Agent": `ctr/${VERSION}`, ...headers, ...(this.authorization && sameOrigin ? { Authorization: this.authorization } : {}) },
+          method: req.method,
+          body: req.body?.(),
+          headers: { "User-Agent": `ctr/${VERSION}`, ...req.headers, ...(this.authorization && sameOrigin ? { Authorization: this.authorization } : {}) },
           redirect: "manual",
           signal: timeout.signal,
           // Docker's rule for insecure and local registries: TLS without certificate checks.
@@ -170,7 +191,7 @@ export class RegistryClient {
     if (scheme !== "bearer" || !params.realm) throw new RegistryError(`${what}: ${this.registry} asks for unsupported authentication ${JSON.stringify(header)}`, 401);
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set("service", params.service);
-    const scope = params.scope ?? (this.repository ? `repository:${this.repository}:pull` : null);
+    const scope = params.scope ?? (this.repository ? `repository:${this.repository}:${this.push ? "pull,push" : "pull"}` : null);
     if (scope) url.searchParams.set("scope", scope);
     let res: Response;
     try {
@@ -208,6 +229,41 @@ export class RegistryClient {
     const res = await this.get(`${this.repository}/blobs/${digest}`, {}, what);
     if (!res.body) throw new RegistryError(`${what}: empty response`, 0);
     return res.body as unknown as AsyncIterable<Uint8Array>;
+  }
+
+  /** Whether the repository has a blob (HEAD). */
+  async hasBlob(digest: string): Promise<boolean> {
+    const res = await this.request({ method: "HEAD", path: `${this.repository}/blobs/${digest}`, what: `blob ${digest}`, accept: [404] });
+    return res.ok;
+  }
+
+  /** A monolithic upload: POST for an upload URL, then PUT the whole blob there with its digest. */
+  async uploadBlob(digest: string, size: number, body: () => Blob | Uint8Array): Promise<void> {
+    const start = await this.request({ method: "POST", path: `${this.repository}/blobs/uploads/`, headers: { "Content-Length": "0" }, what: `upload of ${digest}` });
+    await start.arrayBuffer();
+    const location = start.headers.get("location");
+    if (!location) throw new RegistryError(`upload of ${digest}: ${this.registry} gave no upload location`, start.status);
+    const base = new URL(location, `${this.scheme ?? "https"}://${registryEndpoint(this.registry)}/`);
+    base.searchParams.set("digest", digest);
+    const put = await this.request({
+      method: "PUT",
+      path: base.toString(),
+      headers: { "Content-Type": "application/octet-stream", "Content-Length": String(size) },
+      body,
+      what: `upload of ${digest}`,
+    });
+    await put.arrayBuffer();
+  }
+
+  async putManifest(reference: string, mediaType: string, bytes: Uint8Array): Promise<void> {
+    const res = await this.request({
+      method: "PUT",
+      path: `${this.repository}/manifests/${reference}`,
+      headers: { "Content-Type": mediaType },
+      body: () => bytes,
+      what: `manifest ${this.repository}:${reference}`,
+    });
+    await res.arrayBuffer();
   }
 
   /** GET /v2/ with credentials: checks a login. */

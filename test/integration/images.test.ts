@@ -435,6 +435,32 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
+  test("push: an image made here goes to a registry (anonymous and basic auth) with its digest, and pulls back", async () => {
+    const fresh = `${tmp}/push-root`;
+    const e = { env: { CTR_ROOT: fresh } };
+    expect((await c(["image", "from-host", "pushme", "sh"], e)).code).toBe(0);
+    const dest = `${plain.host}/pushed/tools:1`;
+    const p = await c(["push", "pushme", dest], e);
+    expect(p.code).toBe(0);
+    const pushedDigest = p.stdout.trim().split("@")[1]!;
+    expect(pushedDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // skopeo, independently, sees the same manifest digest.
+    const insp = JSON.parse(Bun.spawnSync(["skopeo", "inspect", "--tls-verify=false", `docker://${dest}`]).stdout.toString()) as { Digest: string };
+    expect(insp.Digest).toBe(pushedDigest);
+    expect(JSON.parse((await c(["image", "inspect", "pushme"], e)).stdout).RepoDigests).toEqual([`${plain.host}/pushed/tools@${pushedDigest}`]);
+    // A second push uploads nothing again.
+    expect((await c(["push", "pushme", dest], e)).stderr).toContain("already exists");
+    // Basic auth: refused without credentials, accepted with them.
+    const privateDest = `${basic.host}/pushed/tools:1`;
+    expect((await c(["push", "pushme", privateDest], e)).code).toBe(125);
+    expect((await c(["push", "-q", "--creds", `${USER}:${PASS}`, "pushme", privateDest], e)).code).toBe(0);
+    const back = `${tmp}/push-back-root`;
+    expect((await c(["pull", "-q", dest], { env: { CTR_ROOT: back } })).code).toBe(0);
+    expect((await c(["run", "--cgroup-parent", PARENT, dest, "sh", "-c", "echo round trip"], { env: { CTR_ROOT: back } })).stdout).toBe("round trip\n");
+    fs.rmSync(fresh, { recursive: true, force: true });
+    fs.rmSync(back, { recursive: true, force: true });
+  });
+
   test.skipIf(outsideAddress() === null)("a plain-HTTP registry that is not local needs --insecure", async () => {
     const remote = await startRegistry({ address: outsideAddress()! });
     try {
