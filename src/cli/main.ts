@@ -1,23 +1,29 @@
 // The CLI: route to a command, turn any failure into one line on stderr and an exit code.
 import type { CommandDef, ParsedArgs } from "citty";
 import { runCommand } from "../commands/run";
-import { imageCommand, imageSubCommands } from "../commands/image-group";
 import { EXIT, exitCodeOf, UsageError } from "../errors";
 import { editDistance } from "./argv";
 import { VERSION } from "../version";
 
-const subCommands = {
+type Group = typeof import("../commands/image-group");
+/**
+ * The image commands load on use: their modules (sqlite, zlib, the registry client, schemas) cost
+ * ~15 ms to evaluate, which `ctr run --rootfs` must not pay.
+ */
+const images = <K extends keyof Group["imageSubCommands"]>(name: K) => () => import("../commands/image-group").then((m: Group) => m.imageSubCommands[name] as CommandDef);
+
+const subCommands: Record<string, CommandDef | (() => Promise<CommandDef>)> = {
   run: runCommand,
-  pull: imageSubCommands.pull,
-  push: imageSubCommands.push,
-  images: imageSubCommands.ls,
-  rmi: imageSubCommands.rm,
-  tag: imageSubCommands.tag,
-  import: imageSubCommands.import,
-  save: imageSubCommands.save,
-  login: imageSubCommands.login,
-  logout: imageSubCommands.logout,
-  image: imageCommand,
+  pull: images("pull"),
+  push: images("push"),
+  images: images("ls"),
+  rmi: images("rm"),
+  tag: images("tag"),
+  import: images("import"),
+  save: images("save"),
+  login: images("login"),
+  logout: images("logout"),
+  image: () => import("../commands/image-group").then((m: Group) => m.imageCommand as CommandDef),
 };
 
 /** `ctr --root DIR CMD ...`: the global form of --root, as podman has it. */
@@ -58,17 +64,18 @@ async function entry(argv: string[]): Promise<number> {
     process.stdout.write(`ctr version ${VERSION}\n`);
     return 0;
   }
-  const cmd = subCommands[first as keyof typeof subCommands];
-  if (cmd === undefined) {
+  const entryOrLoader = subCommands[first];
+  if (entryOrLoader === undefined) {
     const names = Object.keys(subCommands);
     const near = names.find((n) => editDistance(n, first) <= 2);
     throw new UsageError(`unknown command ${JSON.stringify(first)}${near ? ` (did you mean ${near}?)` : ""}\nSee 'ctr --help'.`);
   }
+  const cmd = typeof entryOrLoader === "function" ? await entryOrLoader() : entryOrLoader;
   if (rest[0] === "--help" || rest[0] === "-h") {
     process.stdout.write((await usage(cmd, ctrCommand)) + "\n");
     return 0;
   }
-  const result = await cmd.run({ rawArgs: rest, args: { _: rest } as unknown as ParsedArgs, cmd });
+  const result = await cmd.run!({ rawArgs: rest, args: { _: rest } as unknown as ParsedArgs, cmd });
   return typeof result === "number" ? result : 0;
 }
 
