@@ -4,7 +4,6 @@ import type { RunImage } from "../cli/run-options";
 import type { RunOptions } from "../plan/plan";
 import { containerDir, createContainerLayers, findImage, imageRunSpec } from "./container-layers";
 import { ImageStore, stateRoot } from "./store";
-import { pullWithProgress } from "../commands/image";
 import { UsageError } from "../errors";
 import { log } from "../log";
 
@@ -18,6 +17,8 @@ export async function imageForRun(store: ImageStore, ref: string, o: { pull: str
   if (!rec) {
     if (o.pull === "never") throw new UsageError(`image ${ref} not found in the store (--pull never)`);
     if (o.pull === "missing") log.info(`Unable to find image '${ref}' locally`);
+    // The registry client, zlib and the unpacker load only when there is something to pull.
+    const { pullWithProgress } = await import("../commands/image");
     const r = await pullWithProgress(store, ref, { platform: o.platform, insecure: false, allowDevices: false, quiet: false });
     rec = store.getImage(r.id);
     if (!rec) throw new Error(`pull ${ref}: the image vanished from the store`);
