@@ -37,6 +37,7 @@ export const runCommand = {
         const step = (m: string) => log.debug(`[${sinceStart()}] ${m}`);
         step("loading the image store");
         const images = await import("../image/run-image");
+        step("store module loaded");
         store = images.openStoreFor(cl.strings.root?.[0]);
         step("store open");
         image = await images.imageForRun(store, ref, {

@@ -2,7 +2,7 @@
 // top of them with /etc/hostname, /etc/hosts and /etc/resolv.conf (Docker's "-init" layer: the
 // files a container needs but a commit must not capture), and the container's own upper and
 // work dirs. All under <root>/containers/<id>/, removed when the container is.
-import * as fs from "node:fs";
+import * as files from "../files";
 import type { OverlayRootfs } from "../plan/plan";
 import type { RunImage } from "../cli/run-options";
 import { parseReference, refName } from "./reference";
@@ -66,18 +66,18 @@ export function createContainerLayers(store: ImageStore, id: string, opts: { hos
   const dir = containerDir(store, id);
   const read = (p: string) => {
     try {
-      return fs.readFileSync(p, "utf8");
+      return files.readFile(p).toString("utf8");
     } catch {
       return "";
     }
   };
   const remove = () => removeTreeAt(AT_FDCWD, dir);
   try {
-    fs.mkdirSync(dir, { mode: 0o700 });
-    for (const d of ["upper", "work", "merged", "init/etc"]) fs.mkdirSync(`${dir}/${d}`, { recursive: true, mode: 0o755 });
-    fs.writeFileSync(`${dir}/init/etc/hostname`, `${opts.hostname}\n`, { mode: 0o644 });
-    fs.writeFileSync(`${dir}/init/etc/hosts`, containerHosts(read("/etc/hosts"), opts.network), { mode: 0o644 });
-    fs.writeFileSync(`${dir}/init/etc/resolv.conf`, containerResolvConf(read("/etc/resolv.conf"), opts.network), { mode: 0o644 });
+    files.mkdir(dir, 0o700);
+    for (const d of ["upper", "work", "merged", "init", "init/etc"]) files.mkdir(`${dir}/${d}`, 0o755);
+    files.writeFile(`${dir}/init/etc/hostname`, `${opts.hostname}\n`);
+    files.writeFile(`${dir}/init/etc/hosts`, containerHosts(read("/etc/hosts"), opts.network));
+    files.writeFile(`${dir}/init/etc/resolv.conf`, containerResolvConf(read("/etc/resolv.conf"), opts.network));
   } catch (e) {
     remove();
     throw e;
@@ -87,5 +87,5 @@ export function createContainerLayers(store: ImageStore, id: string, opts: { hos
 
 /** Container directories with no live container (their ctr was killed): removed by GC. */
 export function staleContainerDirs(store: ImageStore, live: Set<string>): string[] {
-  return fs.readdirSync(`${store.root}/containers`).filter((id) => !live.has(id));
+  return files.readdir(`${store.root}/containers`).filter((id) => !live.has(id));
 }

@@ -15,13 +15,14 @@
 // collection removes, never a half layer or blob under its final name. Two pulls of the same
 // content race harmlessly: the second rename finds the first one's result and discards its own.
 import { Database } from "bun:sqlite";
-import * as fs from "node:fs";
+import * as files from "../files";
+import { SysError } from "../errors";
 import * as v from "valibot";
 import { LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, flock } from "../../ffi/at";
 import { type Digest, hexOf, chainIds, DigestCounter } from "./digest";
 import { parseJson, ImageConfigSchema, ManifestSchema, type ImageConfig, type Manifest } from "./schema";
 import { removeTreeAt } from "./unpack";
-import { AT_FDCWD } from "../../ffi/at";
+import { AT_FDCWD, statAt } from "../../ffi/at";
 
 export const DEFAULT_ROOT = "/var/lib/ctr";
 
@@ -86,7 +87,7 @@ function ownStart(): number {
 /** A process's start time from /proc (field 22), to tell a live pid from a reused one. */
 export function processStartTime(pid: number): number | null {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = files.readFile(`/proc/${pid}/stat`).toString("utf8");
     return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
   } catch {
     return null;
@@ -112,16 +113,16 @@ export class ImageStore {
   }
 
   static open(root: string): ImageStore {
-    if (fs.existsSync(`${root}/ctr.db`)) return new ImageStore(root);
-    fs.mkdirSync(root, { recursive: true, mode: 0o700 });
-    for (const d of ["blobs/sha256", "layers", "l", "tmp", "containers"]) fs.mkdirSync(`${root}/${d}`, { recursive: true, mode: 0o700 });
+    if (files.exists(`${root}/ctr.db`)) return new ImageStore(root);
+    files.mkdirp(root, 0o700);
+    for (const d of ["blobs", "blobs/sha256", "layers", "l", "tmp", "containers"]) files.mkdir(`${root}/${d}`, 0o700, true);
     return new ImageStore(root);
   }
 
   /** Device nodes from layers only into a store no other user can write (the issue's rule). */
   checkDevicesAllowed(): void {
-    const st = fs.statSync(this.root);
-    if (st.uid !== 0 || (st.mode & 0o022) !== 0) throw new Error(`--allow-devices: the store ${this.root} must be owned by root and writable only by it`);
+    const st = statAt(AT_FDCWD, this.root, true);
+    if (!st || st.uid !== 0 || (st.mode & 0o022) !== 0) throw new Error(`--allow-devices: the store ${this.root} must be owned by root and writable only by it`);
   }
 
   close(): void {
@@ -133,7 +134,7 @@ export class ImageStore {
 
   /** Shared: adding content. Exclusive: garbage collection. Returns false if nonBlocking and busy. */
   lock(mode: "shared" | "exclusive", nonBlocking = false): boolean {
-    if (this.lockFd < 0) this.lockFd = fs.openSync(`${this.root}/lock`, "a", 0o600);
+    if (this.lockFd < 0) this.lockFd = files.openForLock(`${this.root}/lock`);
     const rc = flock(this.lockFd, (mode === "shared" ? LOCK_SH : LOCK_EX) | (nonBlocking ? LOCK_NB : 0));
     if (rc === -11 /* EWOULDBLOCK */) return false;
     if (rc < 0) throw new Error(`flock ${this.root}/lock: errno ${-rc}`);
@@ -143,7 +144,7 @@ export class ImageStore {
   unlock(): void {
     if (this.lockFd < 0) return;
     flock(this.lockFd, LOCK_UN);
-    fs.closeSync(this.lockFd);
+    files.closeFd(this.lockFd);
     this.lockFd = -1;
   }
 
@@ -154,11 +155,11 @@ export class ImageStore {
   }
 
   hasBlob(d: Digest): boolean {
-    return fs.existsSync(this.blobPath(d));
+    return files.exists(this.blobPath(d));
   }
 
   readBlob(d: Digest): Buffer {
-    return fs.readFileSync(this.blobPath(d));
+    return files.readFile(this.blobPath(d));
   }
 
   /**
@@ -202,7 +203,7 @@ export class ImageStore {
   /** Removes tmp/ entries of processes that are gone (a killed pull); under the shared lock. */
   sweepDeadTemps(): string[] {
     const removed: string[] = [];
-    for (const name of fs.readdirSync(`${this.root}/tmp`)) {
+    for (const name of files.readdir(`${this.root}/tmp`)) {
       const m = /^(\d+)\.(\d+)-/.exec(name);
       if (m && processStartTime(Number(m[1])) === Number(m[2])) continue;
       removeTreeAt(AT_FDCWD, `${this.root}/tmp/${name}`);
@@ -219,8 +220,8 @@ export class ImageStore {
     if (expected) verifyContent(what, expected, digest, bytes.length);
     if (!this.hasBlob(digest)) {
       const tmp = this.tempPath("blob");
-      fs.writeFileSync(tmp, bytes, { mode: 0o600 });
-      fs.renameSync(tmp, this.blobPath(digest));
+      files.writeFile(tmp, bytes, 0o600, true);
+      files.rename(tmp, this.blobPath(digest));
       this.forgetTemp(tmp);
     }
     return digest;
@@ -238,12 +239,12 @@ export class ImageStore {
   }
 
   hasLayer(chainId: Digest): boolean {
-    return fs.existsSync(`${this.layerDir(chainId)}/meta.json`);
+    return files.exists(`${this.layerDir(chainId)}/meta.json`);
   }
 
   layerMeta(chainId: Digest): LayerMeta | null {
     try {
-      return parseJson(LayerMetaSchema, fs.readFileSync(`${this.layerDir(chainId)}/meta.json`), `layer ${chainId}`) as LayerMeta;
+      return parseJson(LayerMetaSchema, files.readFile(`${this.layerDir(chainId)}/meta.json`), `layer ${chainId}`) as LayerMeta;
     } catch {
       return null;
     }
@@ -252,8 +253,8 @@ export class ImageStore {
   /** A fresh temp layer directory with an empty diff/ to unpack into. */
   newLayerDir(): string {
     const dir = this.tempPath("layer");
-    fs.mkdirSync(`${dir}/diff`, { recursive: true, mode: 0o755 });
-    fs.chmodSync(dir, 0o700);
+    files.mkdir(dir, 0o700);
+    files.mkdir(`${dir}/diff`, 0o755);
     return dir;
   }
 
@@ -266,18 +267,18 @@ export class ImageStore {
     }
     const link = randomName();
     const meta: LayerMeta = { chainId, diffId, size, link };
-    fs.writeFileSync(`${tmpDir}/link`, link);
-    fs.writeFileSync(`${tmpDir}/meta.json`, JSON.stringify(meta));
+    files.writeFile(`${tmpDir}/link`, link);
+    files.writeFile(`${tmpDir}/meta.json`, JSON.stringify(meta));
     try {
-      fs.renameSync(tmpDir, this.layerDir(chainId));
+      files.rename(tmpDir, this.layerDir(chainId));
       this.forgetTemp(tmpDir);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
+      const code = e instanceof SysError ? e.code : "";
       if (code !== "ENOTEMPTY" && code !== "EEXIST") throw e;
       this.removeTemp(tmpDir);
       return this.layerMeta(chainId) ?? meta;
     }
-    fs.symlinkSync(`../layers/${hexOf(chainId)}/diff`, `${this.root}/l/${link}`);
+    files.symlink(`../layers/${hexOf(chainId)}/diff`, `${this.root}/l/${link}`);
     return meta;
   }
 
@@ -287,7 +288,7 @@ export class ImageStore {
       .map((c) => {
         const m = this.layerMeta(c);
         if (!m) throw new Error(`layer ${c} is missing from the store (run \`ctr pull\` again)`);
-        if (!fs.existsSync(`${this.root}/l/${m.link}`)) fs.symlinkSync(`../layers/${hexOf(c)}/diff`, `${this.root}/l/${m.link}`);
+        if (!files.exists(`${this.root}/l/${m.link}`)) files.symlink(`../layers/${hexOf(c)}/diff`, `${this.root}/l/${m.link}`);
         return `l/${m.link}`;
       })
       .reverse();
@@ -423,30 +424,30 @@ export class ImageStore {
       let removedBlobs = 0;
       let removedLayers = 0;
       let bytes = 0;
-      for (const hex of fs.readdirSync(`${this.root}/blobs/sha256`)) {
+      for (const hex of files.readdir(`${this.root}/blobs/sha256`)) {
         if (blobs.has(hex)) continue;
-        bytes += fs.statSync(`${this.root}/blobs/sha256/${hex}`).size;
-        fs.unlinkSync(`${this.root}/blobs/sha256/${hex}`);
+        bytes += files.fileSize(`${this.root}/blobs/sha256/${hex}`);
+        files.unlink(`${this.root}/blobs/sha256/${hex}`);
         removedBlobs++;
       }
-      for (const hex of fs.readdirSync(`${this.root}/layers`)) {
+      for (const hex of files.readdir(`${this.root}/layers`)) {
         if (layers.has(hex)) continue;
         const dir = `${this.root}/layers/${hex}`;
         const meta = this.layerMeta(`sha256:${hex}`);
         bytes += meta?.size ?? 0;
-        if (meta) fs.rmSync(`${this.root}/l/${meta.link}`, { force: true });
+        if (meta) files.unlink(`${this.root}/l/${meta.link}`);
         removeTreeAt(AT_FDCWD, dir);
         removedLayers++;
       }
       // Links whose layer is gone (a crash between the two removals above).
-      for (const link of fs.readdirSync(`${this.root}/l`)) {
-        if (!fs.existsSync(`${this.root}/l/${link}`)) fs.rmSync(`${this.root}/l/${link}`, { force: true });
+      for (const link of files.readdir(`${this.root}/l`)) {
+        if (!files.exists(`${this.root}/l/${link}`)) files.unlink(`${this.root}/l/${link}`);
       }
-      for (const t of fs.readdirSync(`${this.root}/tmp`)) removeTreeAt(AT_FDCWD, `${this.root}/tmp/${t}`);
+      for (const t of files.readdir(`${this.root}/tmp`)) removeTreeAt(AT_FDCWD, `${this.root}/tmp/${t}`);
       // A container's directories outlive it only if its ctr was killed: its row is gone by now
       // (imagesInUse dropped it) and its overlay went with its mount namespace.
       const live = new Set([...inUse.values()].flat());
-      for (const id of fs.readdirSync(`${this.root}/containers`)) if (!live.has(id)) removeTreeAt(AT_FDCWD, `${this.root}/containers/${id}`);
+      for (const id of files.readdir(`${this.root}/containers`)) if (!live.has(id)) removeTreeAt(AT_FDCWD, `${this.root}/containers/${id}`);
       return { blobs: removedBlobs, layers: removedLayers, bytes };
     } finally {
       this.unlock();
@@ -469,7 +470,7 @@ export class BlobWriter {
 
   constructor(private readonly store: ImageStore, private readonly expected: { digest: Digest; size: number } | null, private readonly what: string) {
     this.tmp = store.tempPath("blob");
-    this.fd = fs.openSync(this.tmp, "wx", 0o600);
+    this.fd = files.openForWrite(this.tmp, 0o600, true);
   }
 
   get bytes(): number {
@@ -481,7 +482,7 @@ export class BlobWriter {
     if (this.expected && this.counter.bytes > this.expected.size) {
       throw new Error(`${this.what} ${this.expected.digest}: more data than the ${this.expected.size} bytes the manifest declares`);
     }
-    fs.writeSync(this.fd, chunk);
+    files.writeAll(this.fd, chunk, this.tmp);
   }
 
   /** Verifies, syncs and renames into blobs/; returns the digest. */
@@ -489,14 +490,14 @@ export class BlobWriter {
     const digest = this.counter.digest();
     try {
       if (this.expected) verifyContent(this.what, this.expected, digest, this.counter.bytes);
-      fs.fsyncSync(this.fd);
+      files.syncFd(this.fd, this.tmp);
     } catch (e) {
       this.abort();
       throw e;
     }
-    fs.closeSync(this.fd);
+    files.closeFd(this.fd);
     this.done = true;
-    fs.renameSync(this.tmp, this.store.blobPath(digest));
+    files.rename(this.tmp, this.store.blobPath(digest));
     this.store.forgetTemp(this.tmp);
     return digest;
   }
@@ -504,7 +505,7 @@ export class BlobWriter {
   abort(): void {
     if (this.done) return;
     this.done = true;
-    fs.closeSync(this.fd);
+    files.closeFd(this.fd);
     this.store.removeTemp(this.tmp);
   }
 }
