@@ -29,6 +29,9 @@ driver), or one directory per layer for plain \`tar -xzf\` run over the same blo
 
 ${table(pull, s, "pull + unpack (s)")}
 
+This disk is slow to re-create many files right after they were deleted (no journal), so every
+tool's times drift between runs (σ above): compare medians and minimums, not single runs.
+
 Run from the pulled image, \`/bin/true\`: ctr from its store (overlay of the layers) against
 \`runc run\` of the bundle umoci unpacked (runc on a plain directory: no overlay, no image
 lookup). podman run cannot start containers on this host kind (its default rlimits need
