@@ -23,6 +23,20 @@ export function maxLayerBytes(env: Record<string, string | undefined> = process.
 
 export type Compression = "gzip" | "zstd" | "none";
 
+/** A download that sends nothing for this long is given up (and retried): CTR_STALL_TIMEOUT_MS, 60 s. */
+export function stallTimeoutMs(env: Record<string, string | undefined> = process.env): number {
+  const n = Number(env.CTR_STALL_TIMEOUT_MS);
+  return Number.isFinite(n) && n > 0 ? n : 60_000;
+}
+
+function withStallTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: the download stalled (no data for ${ms / 1000} s; timed out)`)), ms);
+  });
+  return Promise.race([p, stalled]).finally(() => clearTimeout(timer));
+}
+
 /** By magic number, not media type: registries and archives mislabel layers often enough. */
 export function detectCompression(head: Uint8Array): Compression {
   if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
@@ -79,7 +93,8 @@ export async function applyLayer(store: ImageStore, input: LayerInput): Promise<
 
     // The first chunk tells the compression; every chunk also goes to the blob file.
     const iterator = input.source[Symbol.asyncIterator]();
-    const firstResult = await iterator.next();
+    const next = () => withStallTimeout(iterator.next(), stallTimeoutMs(), input.what);
+    const firstResult = await next();
     const head = firstResult.done ? new Uint8Array() : firstResult.value;
     const compression = detectCompression(head);
     async function* raw(): AsyncGenerator<Uint8Array> {
@@ -90,7 +105,7 @@ export async function applyLayer(store: ImageStore, input: LayerInput): Promise<
         writer?.write(chunk);
         input.onBytes?.(compressed);
         yield chunk;
-        r = await iterator.next();
+        r = await next();
       }
     }
     const rawStream = Readable.from(raw(), { objectMode: false });

@@ -71,7 +71,7 @@ export async function startRegistry(opts: { user?: string; password?: string; ad
 }
 
 /** A bearer-token front for `backend`: /token checks basic credentials; `corrupt` flips blob bytes. */
-export async function startTokenProxy(backend: string, opts: { user: string; password: string; mode?: "ok" | "corrupt" | "flaky" | "slow" }): Promise<Registry> {
+export async function startTokenProxy(backend: string, opts: { user: string; password: string; mode?: "ok" | "corrupt" | "flaky" | "slow" | "stall" }): Promise<Registry> {
   const port = await freePort();
   const proc = Bun.spawn(
     [process.execPath, path.join(import.meta.dir, "token-proxy.ts"), String(port), backend, opts.user, opts.password, opts.mode ?? "ok"],

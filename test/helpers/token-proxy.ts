@@ -6,7 +6,8 @@
 // a CDN or S3, which refuses a request that still carries the registry's Authorization header.
 // With "flaky", no auth either, and every other request fails with 503 (retries must cope).
 // With "slow", no auth, and blob bodies trickle (16 KiB every 20 ms): time to interrupt a pull.
-// Usage: bun token-proxy.ts PORT BACKEND USER PASSWORD ok|corrupt|flaky|slow
+// With "stall", no auth, and blob bodies stop after half and never end.
+// Usage: bun token-proxy.ts PORT BACKEND USER PASSWORD ok|corrupt|flaky|slow|stall
 const [port, backend, user, password, mode] = process.argv.slice(2) as [string, string, string, string, string];
 const tokens = new Set<string>();
 const corrupt = mode === "corrupt";
@@ -38,6 +39,17 @@ Bun.serve({
     if (flaky && url.pathname.startsWith("/v2/") && ++requests % 2 === 1) {
       return new Response("try again", { status: 503, headers: { "retry-after": "0" } });
     }
+    if (mode === "stall" && url.pathname.includes("/blobs/")) {
+      const upstream = await fetch(`http://${backend}${url.pathname}`);
+      const body = new Uint8Array(await upstream.arrayBuffer());
+      if (body.length < 10000) return new Response(body, { status: upstream.status, headers: upstream.headers });
+      const stream = new ReadableStream({
+        start(controller) {
+          controller.enqueue(body.subarray(0, body.length >> 1)); // and then nothing, ever
+        },
+      });
+      return new Response(stream, { status: upstream.status, headers: { "content-length": String(body.length) } });
+    }
     if (mode === "slow" && url.pathname.includes("/blobs/")) {
       const upstream = await fetch(`http://${backend}${url.pathname}`);
       const body = new Uint8Array(await upstream.arrayBuffer());
@@ -52,7 +64,7 @@ Bun.serve({
       });
       return new Response(stream, { status: upstream.status, headers: { "content-length": String(body.length) } });
     }
-    if (!corrupt && !flaky && mode !== "slow") {
+    if (!corrupt && !flaky && mode !== "slow" && mode !== "stall") {
       const auth = req.headers.get("authorization") ?? "";
       if (!auth.startsWith("Bearer ") || !tokens.has(auth.slice(7))) {
         const repo = /^\/v2\/(.+?)\/(manifests|blobs|tags)\//.exec(url.pathname)?.[1];

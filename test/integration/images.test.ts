@@ -24,6 +24,7 @@ let bearer: Registry;
 let corrupt: Registry;
 let flaky: Registry;
 let slow: Registry;
+let stall: Registry;
 const cleanup: string[] = [];
 const cleanupLayouts: { single?: string } = {};
 const env = () => ({ CTR_ROOT: ROOT, HOME });
@@ -42,11 +43,12 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     HOME = `${tmp}/home`;
     fs.mkdirSync(HOME);
     [plain, basic] = await Promise.all([startRegistry(), startRegistry({ user: USER, password: PASS })]);
-    [bearer, corrupt, flaky, slow] = await Promise.all([
+    [bearer, corrupt, flaky, slow, stall] = await Promise.all([
       startTokenProxy(plain.host, { user: USER, password: PASS }),
       startTokenProxy(plain.host, { user: USER, password: PASS, mode: "corrupt" }),
       startTokenProxy(plain.host, { user: USER, password: PASS, mode: "flaky" }),
       startTokenProxy(plain.host, { user: USER, password: PASS, mode: "slow" }),
+      startTokenProxy(plain.host, { user: USER, password: PASS, mode: "stall" }),
     ]);
 
     const base = makeBusyboxRootfs();
@@ -76,7 +78,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([plain, basic, bearer, corrupt, flaky, slow].filter(Boolean).map((r) => r.stop()));
+    await Promise.all([plain, basic, bearer, corrupt, flaky, slow, stall].filter(Boolean).map((r) => r.stop()));
     // Leak check for the file: no overlay or other mount under the state root, no cgroup,
     // no container directory, nothing in tmp/.
     expect(hostMountsUnder(tmp)).toEqual([]);
@@ -248,6 +250,17 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     expect(third.code).toBe(0);
     expect(dirEntries(`${fresh}/tmp`)).toEqual([]);
     expect((await c(["run", "--cgroup-parent", PARENT, `${plain.host}/test/multi`], { env: { CTR_ROOT: fresh } })).stdout).toBe("layer3\n");
+    fs.rmSync(fresh, { recursive: true, force: true });
+  });
+
+  test("a download that stalls is given up, retried, and then reported; the store is left as it was", async () => {
+    const fresh = `${tmp}/stall-root`;
+    const r = await c(["pull", `${stall.host}/test/single:1.0`], { env: { CTR_ROOT: fresh, CTR_STALL_TIMEOUT_MS: "300" } });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("the download stalled (no data for 0.3 s");
+    expect(r.stderr.match(/retrying/g)?.length).toBe(2);
+    expect(dirEntries(`${fresh}/layers`)).toEqual([]);
+    expect(dirEntries(`${fresh}/tmp`)).toEqual([]);
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
