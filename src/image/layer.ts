@@ -67,17 +67,6 @@ export interface LayerResult {
   compression: Compression;
 }
 
-async function* peekable(source: AsyncIterable<Uint8Array>, first: (c: Uint8Array) => void): AsyncGenerator<Uint8Array> {
-  let seen = false;
-  for await (const chunk of source) {
-    if (!seen && chunk.length) {
-      seen = true;
-      first(chunk);
-    }
-    yield chunk;
-  }
-}
-
 export async function applyLayer(store: ImageStore, input: LayerInput): Promise<LayerResult> {
   const tmp = store.newLayerDir();
   const writer = input.blob ? store.blobWriter(input.blob === "compute" ? null : input.blob, input.what) : null;
