@@ -55,6 +55,11 @@ export function writeFd(fd: number, buf: Buffer): number {
     if (n < 0) {
       const errno = lastErrno();
       if (errno === 4) continue; // EINTR
+      if (errno === 11) {
+        // EAGAIN: a non-blocking pipe (Bun leaves stdout so) is full; wait for the reader.
+        waitWritable(fd);
+        continue;
+      }
       return -errno;
     }
     off += n;
@@ -153,6 +158,12 @@ export function deviceNumber(path: string): { major: number; minor: number } | n
 /** kill(2), ignoring failure (the process may be gone already). */
 export function killPid(pid: number, signal: number): void {
   C.kill(pid, signal);
+}
+
+/** Blocks until fd is writable (or in error): poll(2) for POLLOUT. */
+export function waitWritable(fd: number): void {
+  const pfd = new Int32Array([fd, 4 /* POLLOUT */]);
+  while (C.poll(ptr(pfd), 1, -1) < 0 && lastErrno() === 4 /* EINTR */);
 }
 
 /** Blocks until fd is readable (or hung up): poll(2) with one pollfd, no timeout. */

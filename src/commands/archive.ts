@@ -7,6 +7,7 @@ import { findImage } from "../image/container-layers";
 import { shortId } from "../image/digest";
 import { parseReference, refName } from "../image/reference";
 import { UsageError } from "../errors";
+import { writeAll } from "../files";
 import type { FlagDefs } from "../cli/argv";
 
 const IMPORT_FLAGS = {
@@ -60,10 +61,7 @@ export const saveCommand = {
       const tmp = output ? `${output}.tmp-${process.pid}` : null;
       const fd = tmp ? fs.openSync(tmp, "w", 0o644) : 1;
       try {
-        for await (const chunk of saveArchive(store, images, format)) {
-          let off = 0;
-          while (off < chunk.length) off += fs.writeSync(fd, chunk, off);
-        }
+        for await (const chunk of saveArchive(store, images, format)) writeAll(fd, chunk, output ?? "stdout");
         if (tmp) {
           fs.closeSync(fd);
           fs.renameSync(tmp, output!);

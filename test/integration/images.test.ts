@@ -365,6 +365,13 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     expect(r.stdout).toBe("new\nlayer3\n");
     const imp2 = await c(["import", oci, "--name", "again:v2"], e);
     expect(imp2.stdout).toBe("Loaded image: docker.io/library/again:v2\n");
+    // save to stdout, import from stdin, through a pipe.
+    const bin = process.env.CTR_BIN ?? path.resolve(import.meta.dir, "../../dist/ctr");
+    const piped = Bun.spawnSync(["sh", "-c", `CTR_ROOT=${ROOT} ${bin} save ${ref} | CTR_ROOT=${tmp}/pipe-root ${bin} import - --name piped:1`], { stderr: "pipe" });
+    expect(piped.stderr.toString()).toBe("");
+    expect(piped.stdout.toString()).toBe("Loaded image: docker.io/library/piped:1\n");
+    expect((await c(["run", "--cgroup-parent", PARENT, "piped:1", "cat /etc/motd"], { env: { CTR_ROOT: `${tmp}/pipe-root` } })).stdout).toBe("layer3\n");
+    fs.rmSync(`${tmp}/pipe-root`, { recursive: true, force: true });
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
