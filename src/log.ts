@@ -1,5 +1,6 @@
 // One consola instance (consola/core: the default reporters cost ~24 ms of startup, measured).
 // Messages go to stderr so a container's stdout stays its own.
+import { err } from "./output";
 import { createConsola, type ConsolaInstance, type LogObject } from "consola/core";
 
 const LEVELS: Record<string, number> = { error: 0, warn: 1, info: 3, debug: 4, trace: 5 };
@@ -8,7 +9,7 @@ const stderrReporter = {
   log(obj: LogObject) {
     const text = obj.args.map((a) => (typeof a === "string" ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(" ");
     const tag = obj.level <= 1 ? `ctr: ${obj.type === "warn" ? "warning: " : ""}` : obj.level >= 4 ? "ctr debug: " : "ctr: ";
-    process.stderr.write(`${tag}${text}\n`);
+    err(`${tag}${text}\n`);
   },
 };
 

@@ -1,6 +1,7 @@
 // The parent's side of a pseudo-terminal: the init opened the pair inside the container (console.ts);
 // ctr takes the master with pidfd_getfd and relays it to the caller's terminal, which it puts in raw
 // mode and always restores.
+import { out } from "./output";
 import * as fs from "node:fs";
 import { ptr } from "bun:ffi";
 import { C } from "../ffi/libc";
@@ -37,11 +38,11 @@ export async function relayConsole(master: number, stdinOpen: boolean): Promise<
     });
     process.stdin.resume();
   }
-  const out = fs.createReadStream("", { fd: master, autoClose: false, highWaterMark: 65536 });
+  const fromConsole = fs.createReadStream("", { fd: master, autoClose: false, highWaterMark: 65536 });
   await new Promise<void>((resolve) => {
-    out.on("data", (chunk) => process.stdout.write(chunk));
-    out.on("error", () => resolve()); // EIO: the slave side is gone
-    out.on("end", () => resolve());
+    fromConsole.on("data", (chunk) => out(chunk));
+    fromConsole.on("error", () => resolve()); // EIO: the slave side is gone
+    fromConsole.on("end", () => resolve());
   });
   if (stdinOpen) process.stdin.pause();
 }

@@ -1,4 +1,5 @@
 // The CLI: route to a command, turn any failure into one line on stderr and an exit code.
+import { out, err } from "../output";
 import type { CommandDef, ParsedArgs } from "citty";
 import { runCommand } from "../commands/run";
 import { EXIT, exitCodeOf, UsageError } from "../errors";
@@ -57,11 +58,11 @@ async function usage(cmd: CommandDef, parent?: CommandDef): Promise<string> {
 async function entry(argv: string[]): Promise<number> {
   const [first, ...rest] = takeGlobalFlags(argv);
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-    process.stdout.write((await usage(ctrCommand)) + "\n");
+    out((await usage(ctrCommand)) + "\n");
     return first === undefined ? EXIT.CTR_FAILED : 0;
   }
   if (first === "--version" || first === "-v" || first === "version") {
-    process.stdout.write(`ctr version ${VERSION}\n`);
+    out(`ctr version ${VERSION}\n`);
     return 0;
   }
   const entryOrLoader = subCommands[first];
@@ -72,7 +73,7 @@ async function entry(argv: string[]): Promise<number> {
   }
   const cmd = typeof entryOrLoader === "function" ? await entryOrLoader() : entryOrLoader;
   if (rest[0] === "--help" || rest[0] === "-h") {
-    process.stdout.write((await usage(cmd, ctrCommand)) + "\n");
+    out((await usage(cmd, ctrCommand)) + "\n");
     return 0;
   }
   const result = await cmd.run!({ rawArgs: rest, args: { _: rest } as unknown as ParsedArgs, cmd });
@@ -84,7 +85,7 @@ export async function main(argv: string[]): Promise<never> {
   try {
     code = await entry(argv);
   } catch (e) {
-    process.stderr.write(`ctr: ${e instanceof Error ? e.message : String(e)}\n`);
+    err(`ctr: ${e instanceof Error ? e.message : String(e)}\n`);
     code = exitCodeOf(e);
   }
   // Leave even if stdin listeners would keep the loop alive.

@@ -1,4 +1,5 @@
 // `ctr import`, `ctr save`, `ctr image from-host`.
+import { out, err } from "../output";
 import type { CommandDef } from "citty";
 import * as fs from "node:fs";
 import { parseArgs, toCittyArgs, withStore, ROOT_FLAG } from "./common";
@@ -25,7 +26,7 @@ export const importCommand = {
     return withStore(cl, async (store) => {
       if (cl.booleans["allow-devices"]) store.checkDevicesAllowed();
       const results = await importImage(store, cl.rest[0]!, { name, allowDevices: cl.booleans["allow-devices"] ?? false });
-      for (const r of results) process.stdout.write(r.names.length ? r.names.map((n) => `Loaded image: ${n}\n`).join("") : `Loaded image ID: ${r.id}\n`);
+      for (const r of results) out(r.names.length ? r.names.map((n) => `Loaded image: ${n}\n`).join("") : `Loaded image ID: ${r.id}\n`);
       return 0;
     });
   },
@@ -87,8 +88,8 @@ export const fromHostCommand = {
     parseReference(name);
     return withStore(cl, async (store) => {
       const r = await imageFromHost(store, name, programs);
-      process.stderr.write(r.files.map((f) => `  ${f}\n`).join(""));
-      process.stdout.write(`${r.names[0]} ${shortId(r.id)}\n`);
+      err(r.files.map((f) => `  ${f}\n`).join(""));
+      out(`${r.names[0]} ${shortId(r.id)}\n`);
       return 0;
     });
   },

@@ -1,4 +1,5 @@
 // `ctr image SUBCOMMAND`: the image commands under one name (`ctr image ls` = `ctr images`).
+import { out } from "../output";
 import type { CommandDef, ParsedArgs } from "citty";
 import { imagesCommand, inspectCommand, loginCommand, logoutCommand, pruneCommand, pullCommand, pushCommand, rmiCommand, tagCommand } from "./image";
 import { fromHostCommand, importCommand, saveCommand } from "./archive";
@@ -30,7 +31,7 @@ export const imageCommand = {
     if (!cmd) throw new UsageError(`image: ${name ? `unknown subcommand ${JSON.stringify(name)}` : "missing subcommand"} (${groupNames.join(", ")})\nSee 'ctr image --help'.`);
     if (rest[0] === "--help" || rest[0] === "-h") {
       const { renderUsage } = await import("citty");
-      process.stdout.write((await renderUsage(cmd as CommandDef)) + "\n");
+      out((await renderUsage(cmd as CommandDef)) + "\n");
       return 0;
     }
     return (cmd as CommandDef).run!({ rawArgs: rest, args: { _: rest } as unknown as ParsedArgs, cmd: cmd as CommandDef, data: undefined });

@@ -1,4 +1,5 @@
 // Image commands: pull, images, rmi, image prune/inspect, login, logout.
+import { out, err } from "../output";
 import type { CommandDef } from "citty";
 import { parseArgs, toCittyArgs, withStore, ROOT_FLAG } from "./common";
 import { pullImage } from "../image/pull";
@@ -34,8 +35,8 @@ export async function pullWithProgress(store: ImageStore, ref: string, o: { plat
     progress: createProgress(process.stderr, o.quiet),
   });
   if (!o.quiet) {
-    process.stderr.write(`Digest: ${r.repoDigest.slice(r.repoDigest.indexOf("@") + 1)}\n`);
-    process.stderr.write(r.upToDate ? `Status: Image is up to date for ${r.name}\n` : `Status: Downloaded newer image for ${r.name}\n`);
+    err(`Digest: ${r.repoDigest.slice(r.repoDigest.indexOf("@") + 1)}\n`);
+    err(r.upToDate ? `Status: Image is up to date for ${r.name}\n` : `Status: Downloaded newer image for ${r.name}\n`);
   }
   return r;
 }
@@ -54,7 +55,7 @@ export const pullCommand = {
         allowDevices: cl.booleans["allow-devices"] ?? false,
         quiet: cl.booleans.quiet ?? false,
       });
-      process.stdout.write(`${r.name}\n`);
+      out(`${r.name}\n`);
       return 0;
     });
   },
@@ -103,13 +104,13 @@ export const imagesCommand = {
       let rows = imageRows(store);
       if (cl.rest[0]) rows = rows.filter((r) => r.repository === cl.rest[0] || r.repository === familiarRepo(parseReference(cl.rest[0]!)));
       if (cl.booleans.quiet) {
-        process.stdout.write([...new Set(rows.map((r) => shortId(r.id)))].map((s) => `${s}\n`).join(""));
+        out([...new Set(rows.map((r) => shortId(r.id)))].map((s) => `${s}\n`).join(""));
       } else if (format === "json") {
-        process.stdout.write(JSON.stringify(rows.map((r) => ({ Repository: r.repository, Tag: r.tag, Id: r.id, Digest: r.digest, Created: r.created, Size: r.size })), null, 2) + "\n");
+        out(JSON.stringify(rows.map((r) => ({ Repository: r.repository, Tag: r.tag, Id: r.id, Digest: r.digest, Created: r.created, Size: r.size })), null, 2) + "\n");
       } else {
         const table = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], ...rows.map((r) => [r.repository, r.tag, shortId(r.id), ago(r.created), formatBytes(r.size)])];
         const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-        process.stdout.write(table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("")).join("\n") + "\n");
+        out(table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("")).join("\n") + "\n");
       }
       return 0;
     });
@@ -120,7 +121,7 @@ const RMI_FLAGS = { force: { type: "boolean", alias: "f", description: "Remove e
 
 /** rmi: untag; the image goes when no tag is left and no container uses it. Then GC. */
 export function removeImages(store: ImageStore, refs: string[], force: boolean): string[] {
-  const out: string[] = [];
+  const lines: string[] = [];
   const inUse = store.imagesInUse();
   for (const ref of refs) {
     const rec = findImage(store, ref);
@@ -139,19 +140,19 @@ export function removeImages(store: ImageStore, refs: string[], force: boolean):
     }
     if (byName && tags.length > 1) {
       store.untag(byName);
-      out.push(`Untagged: ${byName}`);
+      lines.push(`Untagged: ${byName}`);
       continue;
     }
     if (!byName && tags.length > 1 && !force) throw new Error(`rmi ${ref}: image is referenced in multiple repositories (use -f)`);
-    for (const t of tags) out.push(`Untagged: ${t}`);
+    for (const t of tags) lines.push(`Untagged: ${t}`);
     if (users.length) {
       for (const t of tags) store.untag(t);
       continue;
     }
     store.deleteImage(rec.id);
-    out.push(`Deleted: ${rec.id}`);
+    lines.push(`Deleted: ${rec.id}`);
   }
-  return out;
+  return lines;
 }
 
 export function collectGarbage(store: ImageStore): void {
@@ -167,7 +168,7 @@ export const rmiCommand = {
     const cl = parseArgs(rawArgs, RMI_FLAGS, "rmi", "rmi [-f] IMAGE...", { min: 1 });
     return withStore(cl, async (store) => {
       const lines = removeImages(store, cl.rest, cl.booleans.force ?? false);
-      process.stdout.write(lines.map((l) => `${l}\n`).join(""));
+      out(lines.map((l) => `${l}\n`).join(""));
       collectGarbage(store);
       return 0;
     });
@@ -186,13 +187,13 @@ export const pruneCommand = {
       for (const img of store.listImages()) {
         if (inUse.has(img.id)) continue;
         if (img.tags.length && !cl.booleans.all) continue;
-        for (const t of img.tags) process.stdout.write(`Untagged: ${t}\n`);
+        for (const t of img.tags) out(`Untagged: ${t}\n`);
         store.deleteImage(img.id);
-        process.stdout.write(`Deleted: ${img.id}\n`);
+        out(`Deleted: ${img.id}\n`);
       }
       const r = store.gc();
       if (r === null) throw new Error("image prune: the store is busy (a pull is running); try again");
-      process.stdout.write(`Total reclaimed space: ${formatBytes(r.bytes)}\n`);
+      out(`Total reclaimed space: ${formatBytes(r.bytes)}\n`);
       return 0;
     });
   },
@@ -207,7 +208,7 @@ export const inspectCommand = {
       const rec = findImage(store, cl.rest[0]!);
       if (!rec) throw new Error(`image inspect ${cl.rest[0]}: no such image`);
       const config = store.configOf(rec);
-      const out = {
+      const info = {
         Id: rec.id,
         RepoTags: store.tagsOf(rec.id),
         RepoDigests: rec.repoDigests,
@@ -219,7 +220,7 @@ export const inspectCommand = {
         RootFS: { Type: "layers", Layers: config.rootfs.diff_ids },
         Manifest: store.manifestOf(rec),
       };
-      process.stdout.write(JSON.stringify(out, null, 2) + "\n");
+      out(JSON.stringify(info, null, 2) + "\n");
       return 0;
     });
   },
@@ -253,7 +254,7 @@ export const loginCommand = {
     // Check the credentials before saving them, as docker login does.
     await new RegistryClient(host, "", { insecure: cl.booleans.insecure ?? false, credentials: creds }).ping();
     saveCredentials(host, creds);
-    process.stdout.write("Login Succeeded\n");
+    out("Login Succeeded\n");
     return 0;
   },
 } satisfies CommandDef;
@@ -265,7 +266,7 @@ export const logoutCommand = {
     const cl = parseArgs(rawArgs, {}, "logout", "logout HOST", { min: 1, max: 1 });
     const host = cl.rest[0]!.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
     const had = saveCredentials(host, null);
-    process.stdout.write(had ? `Removing login credentials for ${host}\n` : `Not logged in to ${host}\n`);
+    out(had ? `Removing login credentials for ${host}\n` : `Not logged in to ${host}\n`);
     return 0;
   },
 } satisfies CommandDef;
@@ -305,7 +306,7 @@ export const pushCommand = {
         progress: createProgress(process.stderr, cl.booleans.quiet ?? false),
         concurrency: Number(process.env.CTR_PULL_CONCURRENCY ?? 3) || 3,
       });
-      process.stdout.write(`${r.name}@${r.digest}\n`);
+      out(`${r.name}@${r.digest}\n`);
       return 0;
     });
   },

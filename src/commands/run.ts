@@ -1,3 +1,4 @@
+import { out } from "../output";
 import type { CommandDef } from "citty";
 import { parseCommandLine, toCittyArgs } from "../cli/argv";
 import { buildRunRequest, RUN_FLAGS, type RunImage } from "../cli/run-options";
@@ -55,7 +56,7 @@ export const runCommand = {
       });
       if (req.dryRun || dryRun) {
         const plan = planContainer(req.options, cgroups);
-        process.stdout.write(formatPlan(plan) + "\n");
+        out(formatPlan(plan) + "\n");
         log.debug(JSON.stringify(plan, null, 2));
         return 0;
       }

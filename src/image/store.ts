@@ -14,6 +14,7 @@
 // Commit is rename(2): a crash or Ctrl-C mid-pull leaves only tmp/ entries, which the next garbage
 // collection removes, never a half layer or blob under its final name. Two pulls of the same
 // content race harmlessly: the second rename finds the first one's result and discards its own.
+import { err } from "../output";
 import { Database } from "bun:sqlite";
 import * as files from "../files";
 import { SysError } from "../errors";
@@ -191,7 +192,7 @@ export class ImageStore {
     const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => {
       const h = () => {
         this.removeOwnTemps();
-        process.stderr.write(`ctr: interrupted (${sig}); nothing was added to the store\n`);
+        err(`ctr: interrupted (${sig}); nothing was added to the store\n`);
         process.exit(sig === "SIGINT" ? 130 : 143);
       };
       process.on(sig, h);
