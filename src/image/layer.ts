@@ -134,5 +134,5 @@ export async function applyLayer(store: ImageStore, input: LayerInput): Promise<
 export function reportSkipped(what: string, r: LayerResult): void {
   const s = r.stats;
   if (s.skippedDevices.length) log.warn(`${what}: skipped ${s.skippedDevices.length} device node(s) (${s.skippedDevices.slice(0, 3).join(", ")}): pass --allow-devices to keep them`);
-  if (s.skippedXattrs.length) log.warn(`${what}: ignored ${s.skippedXattrs.length} extended attribute(s) a layer may not set (${s.skippedXattrs.slice(0, 3).join(", ")})`);
+  if (s.skippedXattrs.length) log.warn(`${what}: left out ${s.skippedXattrs.length} extended attribute(s) (${s.skippedXattrs.slice(0, 3).join(", ")})`);
 }

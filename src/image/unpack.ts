@@ -243,7 +243,10 @@ export class LayerUnpacker implements TarSink {
         this.stats.skippedXattrs.push(`${e.name}: ${name}`);
         continue;
       }
-      this.check(fsetxattr(fd, name, value), `setxattr ${name}`, e.name);
+      const rc = fsetxattr(fd, name, value);
+      // As Docker: a filesystem without (user) xattrs loses them with a warning, not the layer.
+      if (rc === -95 /* EOPNOTSUPP */) this.stats.skippedXattrs.push(`${e.name}: ${name} (the store's filesystem does not support it)`);
+      else this.check(rc, `setxattr ${name}`, e.name);
     }
   }
 
