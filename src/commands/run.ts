@@ -12,6 +12,10 @@ import { getWinsize } from "../console";
 import { RLIMIT_NOFILE } from "../../ffi/constants";
 import { detectCgroupHost } from "../cgroups/index";
 import { UsageError } from "../errors";
+import { planNamespaces } from "../plan/plan";
+import { spawnInit, type InitProcess } from "../process/spawn";
+import { killInit } from "../container/run";
+import { isDebug } from "../log";
 import type { ImageStore } from "../image/store";
 
 // A citty command definition; citty itself is loaded only to render help (cli/main.ts).
@@ -31,11 +35,20 @@ export const runCommand = {
     let store: ImageStore | null = null;
     let image: (RunImage & { id: string }) | undefined;
     let releaseImage = () => {};
+    let early: InitProcess | undefined;
+    let handedOver = false;
     try {
       if (cl.strings.rootfs === undefined) {
         const ref = cl.rest[0];
         if (ref === undefined) throw new UsageError("no image given: ctr run [flags] IMAGE [CMD [ARG...]], or ctr run --rootfs DIR CMD");
         const step = (m: string) => log.debug(`[${sinceStart()}] ${m}`);
+        if (!dryRun) {
+          // The init boots (a whole Bun start) while the store is read: it needs only its
+          // namespaces now, and waits for the plan.
+          const network = cl.strings.network?.[0] === "host" ? "host" : "none";
+          const stdin = cl.booleans.interactive && !cl.booleans.tty ? "inherit" : "ignore";
+          early = spawnInit(sys, { namespaces: planNamespaces({ network }) } as Parameters<typeof spawnInit>[1], stdin, isDebug(), step);
+        }
         step("loading the image store");
         const images = await import("../image/run-image");
         step("store module loaded");
@@ -65,8 +78,10 @@ export const runCommand = {
         releaseImage = prepareContainer(store, image.id, req.options);
         log.debug(`[${sinceStart()}] container layers ready`);
       }
-      return await runContainer(sys, req.options, req.interactive, cgroups);
+      handedOver = true;
+      return await runContainer(sys, req.options, req.interactive, cgroups, early);
     } finally {
+      if (early && !handedOver) await killInit(early);
       releaseImage();
       store?.close();
     }

@@ -4,14 +4,18 @@ import { EXIT, ExitError } from "../errors";
 import { isDebug, log, sinceStart } from "../log";
 import { planContainer, type RunOptions } from "../plan/plan";
 import { cgroupManager, sweepStaleCgroups, type CgroupHost, type CgroupManager } from "../cgroups/index";
-import { spawnInit } from "../process/spawn";
+import { spawnInit, type InitProcess } from "../process/spawn";
 import type { Sys } from "../sys/sys";
 import { getWinsize, setWinsize } from "../console";
 
 /** Signals a user sends to `ctr run` that belong to the container (as `docker run --sig-proxy`). */
 export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
-export async function runContainer(sys: Sys, options: RunOptions, interactive: boolean, cgroups: CgroupHost): Promise<number> {
+/**
+ * `early`: an init already spawned (by `ctr run IMAGE`, so that it boots while the image store is
+ * read); it waits for its plan and is killed if anything fails first.
+ */
+export async function runContainer(sys: Sys, options: RunOptions, interactive: boolean, cgroups: CgroupHost, early?: InitProcess): Promise<number> {
   const debug = isDebug();
   const step = (m: string) => log.debug(`[${sinceStart()}] ${m}`);
   const plan = planContainer(options, cgroups);
@@ -26,13 +30,14 @@ export async function runContainer(sys: Sys, options: RunOptions, interactive: b
     cgroup.create();
   } catch (e) {
     removeCgroup(cgroup);
+    if (early) await killInit(early);
     throw e;
   }
   step(`cgroup ${plan.cgroup!.version} created: ${plan.cgroup!.own.join(" ")}`);
 
-  let init: ReturnType<typeof spawnInit> | undefined;
+  let init: InitProcess | undefined = early;
   try {
-    init = spawnInit(sys, plan, interactive && !options.tty ? "inherit" : "ignore", debug, step);
+    init ??= spawnInit(sys, plan, interactive && !options.tty ? "inherit" : "ignore", debug, step);
     // Before the plan is sent, so the init can do nothing yet: no window outside the cgroup.
     cgroup.addProcess(init.pid);
   } catch (e) {
@@ -115,6 +120,11 @@ export async function runContainer(sys: Sys, options: RunOptions, interactive: b
     removeCgroup(cgroup);
     step("cgroup removed");
   }
+}
+
+export async function killInit(init: InitProcess): Promise<void> {
+  init.proc.kill(9);
+  await init.proc.exited;
 }
 
 /** Removal must not hide the error that got us here; a failure to remove is reported on its own. */

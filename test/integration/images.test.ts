@@ -102,6 +102,13 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     expect(o.stdout).toBe("flag /tmp\n");
     const e = await run(["--entrypoint", "echo", `${plain.host}/test/single:1.0`, "via", "entrypoint"]);
     expect(e.stdout).toBe("via entrypoint\n");
+    // -i: stdin reaches the container (its init was started before the image was read).
+    const i = await c(["run", "-i", "--cgroup-parent", PARENT, `${plain.host}/test/single:1.0`, "cat"], { stdin: "piped in\n" });
+    expect(i.stdout).toBe("piped in\n");
+    // A bad flag found after the init was started: refused, and no init is left behind.
+    const bad = await run(["--memory", "lots", `${plain.host}/test/single:1.0`, "true"]);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toContain('--memory: invalid size "lots"');
   });
 
   test("the container gets /etc/hostname, /etc/hosts and /etc/resolv.conf from its init layer", async () => {
