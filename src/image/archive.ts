@@ -183,8 +183,8 @@ async function importDir(store: ImageStore, dir: string, opts: { name?: string; 
     const config = parseJson(ImageConfigSchema, configBytes, `image config ${manifest.config.digest}`);
     checkConfig(config, manifest, `manifest ${desc.digest}`);
     const ann = top.annotations ?? {};
-    const refName_ = ann["io.containerd.image.name"] ?? ann["org.opencontainers.image.ref.name"];
-    const names = opts.name && index.manifests.length === 1 ? [opts.name] : refName_ && /[/:]/.test(refName_) ? [refName_] : [];
+    const annotated = ann["io.containerd.image.name"] ?? ann["org.opencontainers.image.ref.name"];
+    const names = opts.name && index.manifests.length === 1 ? [opts.name] : annotated && /[/:]/.test(annotated) ? [annotated] : [];
     results.push(await storeImage(store, configBytes, config, manifest.layers.map((l) => ({ path: `${dir}/blobs/sha256/${hexOf(l.digest)}`, desc: l })), names, opts, manifest));
   }
   return results;
