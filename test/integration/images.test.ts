@@ -321,6 +321,35 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
+  test("a SIGKILLed ctr leaves no mount and no process; its container directory goes at the next GC", async () => {
+    const fresh = `${tmp}/killed-root`;
+    const e = { CTR_ROOT: fresh };
+    const ref = `${plain.host}/test/single:1.0`;
+    expect((await c(["pull", "-q", ref], { env: e })).code).toBe(0);
+    const marker = uniqueMarker();
+    const proc = Bun.spawn([process.env.CTR_BIN ?? path.resolve(import.meta.dir, "../../dist/ctr"), "run", "--cgroup-parent", PARENT, ref, "sleep", marker], {
+      env: { ...process.env, ...e },
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    expect(await waitFor(() => pidsWithMarker(marker).length === 1)).toBe(true);
+    expect(dirEntries(`${fresh}/containers`).length).toBe(1);
+    proc.kill("SIGKILL");
+    await proc.exited;
+    expect(await waitFor(() => pidsWithMarker(marker).length === 0)).toBe(true);
+    // The overlay lived in the container's mount namespace: nothing of it is on the host.
+    expect(hostMountsUnder(fresh)).toEqual([]);
+    // The dead ctr's row no longer protects the image, and GC takes its directory.
+    const rmi = await c(["rmi", ref], { env: e });
+    expect(rmi.code).toBe(0);
+    expect(dirEntries(`${fresh}/containers`)).toEqual([]);
+    expect(dirEntries(`${fresh}/layers`)).toEqual([]);
+    // Its cgroup, left by the kill, goes with the next run after CTR_STALE_CGROUP_AGE.
+    expect((await c(["image", "from-host", "again", "true"], { env: e })).code).toBe(0);
+    await c(["run", "--cgroup-parent", PARENT, "again"], { env: { ...e, CTR_STALE_CGROUP_AGE: "0" } });
+    fs.rmSync(fresh, { recursive: true, force: true });
+  });
+
   test("image prune removes untagged images; -a removes unused ones", async () => {
     const fresh = `${tmp}/prune-root`;
     const e = { env: { CTR_ROOT: fresh } };
