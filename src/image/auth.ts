@@ -10,6 +10,9 @@ export interface Credentials {
 }
 
 const AuthFileSchema = v.looseObject({
+  /** Docker's credential helpers: docker-credential-<name> per registry, or one for all. */
+  credHelpers: v.optional(v.record(v.string(), v.string())),
+  credsStore: v.optional(v.string()),
   auths: v.optional(
     v.record(v.string(), v.looseObject({ auth: v.optional(v.string()), username: v.optional(v.string()), password: v.optional(v.string()), identitytoken: v.optional(v.string()) })),
   ),
@@ -55,8 +58,40 @@ function keysFor(registry: string): string[] {
   return keys;
 }
 
+const HelperReplySchema = v.looseObject({ Username: v.string(), Secret: v.string() });
+
+/** Runs `docker-credential-<helper> get` with the server on stdin, as Docker does; null if it has none. */
+function fromHelper(helper: string, registry: string): Credentials | null {
+  if (!/^[\w.-]+$/.test(helper)) throw new Error(`credential helper name ${JSON.stringify(helper)} is not valid`);
+  const server = registry === DOCKER_HUB ? "https://index.docker.io/v1/" : registry;
+  const program = Bun.which(`docker-credential-${helper}`, { PATH: process.env.PATH ?? "" });
+  if (!program) throw new Error(`credential helper docker-credential-${helper} (named in the Docker config) is not installed`);
+  const r = Bun.spawnSync([program, "get"], { stdin: Buffer.from(server), stdout: "pipe", stderr: "pipe" });
+  const output = r.stdout.toString().trim();
+  // "credentials not found in native keychain" and the like: not an error, just no credentials.
+  if (r.exitCode !== 0) {
+    if (/not found/i.test(output + r.stderr.toString())) return null;
+    throw new Error(`docker-credential-${helper} get ${server}: ${(output || r.stderr.toString()).trim()}`);
+  }
+  let reply: unknown;
+  try {
+    reply = JSON.parse(output);
+  } catch {
+    throw new Error(`docker-credential-${helper} get ${server}: not JSON`);
+  }
+  const parsed = v.safeParse(HelperReplySchema, reply);
+  if (!parsed.success) throw new Error(`docker-credential-${helper} get ${server}: no Username and Secret in its answer`);
+  return { username: parsed.output.Username, password: parsed.output.Secret };
+}
+
 function fromFile(path: string, registry: string): Credentials | null {
-  const auths = readAuthFile(path).auths ?? {};
+  const file = readAuthFile(path);
+  const helper = keysFor(registry).map((k) => file.credHelpers?.[k]).find(Boolean) ?? file.credsStore;
+  if (helper) {
+    const c = fromHelper(helper, registry);
+    if (c) return c;
+  }
+  const auths = file.auths ?? {};
   for (const k of keysFor(registry)) {
     const e = auths[k];
     if (!e) continue;

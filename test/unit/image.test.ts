@@ -190,3 +190,27 @@ describe("manifest checks", () => {
     expect(() => checkManifest(m("application/vnd.oci.image.layer.v1.tar", "application/vnd.cncf.helm.config.v1+json"), "x")).toThrow("config: unknown media type");
   });
 });
+
+describe("Docker credential helpers", () => {
+  test("credHelpers and credsStore run docker-credential-<name> get, as Docker does", () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "ctr-unit-helper-"));
+    const bin = `${home}/bin`;
+    fs.mkdirSync(bin);
+    // A helper that knows one server, and says "not found" for the rest (as the real ones do).
+    fs.writeFileSync(`${bin}/docker-credential-fake`, '#!/bin/sh\nread server\nif [ "$server" = "reg.example:5000" ]; then echo \'{"ServerURL":"reg.example:5000","Username":"helped","Secret":"s3"}\'; else echo "credentials not found in native keychain"; exit 1; fi\n', { mode: 0o755 });
+    fs.mkdirSync(`${home}/.docker`);
+    fs.writeFileSync(`${home}/.docker/config.json`, JSON.stringify({ credHelpers: { "reg.example:5000": "fake" }, credsStore: "fake" }));
+    const oldPath = process.env.PATH;
+    process.env.PATH = `${bin}:${oldPath}`;
+    try {
+      const env = { HOME: home };
+      expect(lookupCredentials("reg.example:5000", undefined, env)).toEqual({ username: "helped", password: "s3" });
+      expect(lookupCredentials("other.example", undefined, env)).toBeNull();
+      fs.writeFileSync(`${home}/.docker/config.json`, JSON.stringify({ credsStore: "missing" }));
+      expect(() => lookupCredentials("reg.example:5000", undefined, env)).toThrow("docker-credential-missing");
+    } finally {
+      process.env.PATH = oldPath;
+      fs.rmSync(home, { recursive: true });
+    }
+  });
+});
