@@ -76,6 +76,8 @@ export const runCommand = {
       if (store && image) {
         const { prepareContainer } = await import("../image/run-image");
         releaseImage = prepareContainer(store, image.id, req.options);
+        // The container's row protects its layers from here: the lookup's lock can go.
+        store.unlock();
         log.debug(`[${sinceStart()}] container layers ready`);
       }
       handedOver = true;

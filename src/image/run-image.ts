@@ -11,8 +11,14 @@ export function openStoreFor(rootFlag: string | undefined): ImageStore {
   return ImageStore.open(stateRoot(rootFlag));
 }
 
+/**
+ * Finds (or pulls) the image and takes the store's shared lock, which the caller keeps until
+ * prepareContainer has recorded the container: no garbage collection can remove the layers in
+ * between. (A pull inside nests in the same lock.)
+ */
 export async function imageForRun(store: ImageStore, ref: string, o: { pull: string; platform?: string }): Promise<RunImage & { id: string }> {
   if (!["missing", "always", "never"].includes(o.pull)) throw new UsageError(`--pull: unknown policy ${JSON.stringify(o.pull)} (missing, always or never)`);
+  store.lock("shared");
   let rec = o.pull === "always" ? null : findImage(store, ref);
   if (!rec) {
     if (o.pull === "never") throw new UsageError(`image ${ref} not found in the store (--pull never)`);

@@ -98,6 +98,8 @@ export function processStartTime(pid: number): number | null {
 export class ImageStore {
   readonly db: Database;
   private lockFd = -1;
+  private lockDepth = 0;
+  private lockMode: "shared" | "exclusive" | null = null;
   private readonly temps = new Set<string>();
 
   private constructor(readonly root: string) {
@@ -127,26 +129,46 @@ export class ImageStore {
   }
 
   close(): void {
-    this.unlock();
+    if (this.lockFd >= 0) this.releaseLock();
     this.db.close();
   }
 
   // ---- locking ----
 
-  /** Shared: adding content. Exclusive: garbage collection. Returns false if nonBlocking and busy. */
+  /**
+   * Shared: adding content, or using it (a run from lookup to its container row). Exclusive:
+   * garbage collection. Returns false if nonBlocking and busy. Nests: a pull inside a run's hold
+   * keeps the lock until the outer unlock.
+   */
   lock(mode: "shared" | "exclusive", nonBlocking = false): boolean {
+    if (this.lockFd >= 0 && this.lockMode === mode) {
+      this.lockDepth++;
+      return true;
+    }
     if (this.lockFd < 0) this.lockFd = files.openForLock(`${this.root}/lock`);
     const rc = flock(this.lockFd, (mode === "shared" ? LOCK_SH : LOCK_EX) | (nonBlocking ? LOCK_NB : 0));
-    if (rc === -11 /* EWOULDBLOCK */) return false;
+    if (rc === -11 /* EWOULDBLOCK */) {
+      if (this.lockDepth === 0) this.releaseLock();
+      return false;
+    }
     if (rc < 0) throw new Error(`flock ${this.root}/lock: errno ${-rc}`);
+    this.lockMode = mode;
+    this.lockDepth++;
     return true;
   }
 
   unlock(): void {
     if (this.lockFd < 0) return;
+    if (--this.lockDepth > 0) return;
+    this.releaseLock();
+  }
+
+  private releaseLock(): void {
     flock(this.lockFd, LOCK_UN);
     files.closeFd(this.lockFd);
     this.lockFd = -1;
+    this.lockDepth = 0;
+    this.lockMode = null;
   }
 
   // ---- blobs ----

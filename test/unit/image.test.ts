@@ -214,3 +214,24 @@ describe("Docker credential helpers", () => {
     }
   });
 });
+
+import { ImageStore } from "../../src/image/store";
+describe("store lock", () => {
+  test("nested shared holds keep the lock until the outermost unlock; GC waits for it", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "ctr-unit-store-"));
+    const runner = ImageStore.open(root);
+    const collector = ImageStore.open(root);
+    try {
+      expect(runner.lock("shared")).toBe(true); // a run, from lookup...
+      expect(runner.lock("shared")).toBe(true); // ...with a pull inside
+      runner.unlock(); // the pull is done
+      expect(collector.gc()).toBeNull(); // the run still holds it: GC says busy
+      runner.unlock(); // the container row is written
+      expect(collector.gc()).toEqual({ blobs: 0, layers: 0, bytes: 0 });
+    } finally {
+      runner.close();
+      collector.close();
+      fs.rmSync(root, { recursive: true });
+    }
+  });
+});
