@@ -36,6 +36,15 @@ function hostMountsUnder(dir: string): string[] {
 }
 const dirEntries = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d) : []);
 
+/** A `ctr run` in the background, running `sleep <marker>`; resolves once the sleep is up. */
+async function startSleeping(env: Record<string, string>, flags: string[], ref: string) {
+  const marker = uniqueMarker();
+  const bin = process.env.CTR_BIN ?? path.resolve(import.meta.dir, "../../dist/ctr");
+  const proc = Bun.spawn([bin, "run", ...flags, "--cgroup-parent", PARENT, ref, "sleep", marker], { env: { ...process.env, ...env }, stdout: "ignore", stderr: "ignore" });
+  expect(await waitFor(() => pidsWithMarker(marker).length === 1)).toBe(true);
+  return { proc, marker };
+}
+
 describe.skipIf(!enabled)("images (root, real registry)", () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ctr-test-images-"));
@@ -288,14 +297,8 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const e = { CTR_ROOT: fresh };
     const ref = `${plain.host}/test/single:1.0`;
     expect((await c(["pull", "-q", ref], { env: e })).code).toBe(0);
-    const marker = uniqueMarker();
     // --init: a plain sleep as PID 1 would ignore the forwarded SIGTERM, as in Docker.
-    const proc = Bun.spawn([process.env.CTR_BIN ?? path.resolve(import.meta.dir, "../../dist/ctr"), "run", "--init", "--cgroup-parent", PARENT, ref, "sleep", marker], {
-      env: { ...process.env, ...e },
-      stdout: "ignore",
-      stderr: "ignore",
-    });
-    expect(await waitFor(() => pidsWithMarker(marker).length === 1)).toBe(true);
+    const { proc } = await startSleeping(e, ["--init"], ref);
     const refused = await c(["rmi", ref], { env: e });
     expect(refused.code).toBe(125);
     expect(refused.stderr).toContain("in use by running container");
@@ -326,13 +329,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const e = { CTR_ROOT: fresh };
     const ref = `${plain.host}/test/single:1.0`;
     expect((await c(["pull", "-q", ref], { env: e })).code).toBe(0);
-    const marker = uniqueMarker();
-    const proc = Bun.spawn([process.env.CTR_BIN ?? path.resolve(import.meta.dir, "../../dist/ctr"), "run", "--cgroup-parent", PARENT, ref, "sleep", marker], {
-      env: { ...process.env, ...e },
-      stdout: "ignore",
-      stderr: "ignore",
-    });
-    expect(await waitFor(() => pidsWithMarker(marker).length === 1)).toBe(true);
+    const { proc, marker } = await startSleeping(e, [], ref);
     expect(dirEntries(`${fresh}/containers`).length).toBe(1);
     proc.kill("SIGKILL");
     await proc.exited;
