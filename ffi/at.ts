@@ -16,10 +16,7 @@ export const O_CREAT = 0o100;
 export const O_EXCL = 0o200;
 export const O_TRUNC = 0o1000;
 
-export const RESOLVE_NO_XDEV = 0x01;
 export const RESOLVE_NO_MAGICLINKS = 0x02;
-export const RESOLVE_NO_SYMLINKS = 0x04;
-export const RESOLVE_BENEATH = 0x08;
 export const RESOLVE_IN_ROOT = 0x10;
 
 export { S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFCHR, S_IFBLK, S_IFIFO } from "./constants";
@@ -140,7 +137,9 @@ export interface Stat {
   uid: number;
   gid: number;
   size: number;
+  /** Seconds. */
   mtime: number;
+  ctime: number;
   nlink: number;
   ino: bigint;
   dev: bigint;
@@ -162,13 +161,10 @@ export function statAt(dirfd: number, name: string, follow = false): Stat | null
     mode: dv.getUint16(0x1c, true),
     ino: dv.getBigUint64(0x20, true),
     size: Number(dv.getBigUint64(0x28, true)),
+    ctime: Number(dv.getBigInt64(0x60, true)), // stx_ctime.tv_sec
     mtime: Number(dv.getBigInt64(0x60, true)),
     rdevMajor: dv.getUint32(0x80, true),
     rdevMinor: dv.getUint32(0x84, true),
     dev: (BigInt(dv.getUint32(0x88, true)) << 32n) | BigInt(dv.getUint32(0x8c, true)),
   };
-}
-
-export function getuid(): number {
-  return C.getuid();
 }

@@ -1,25 +1,21 @@
 // The few file operations the init stage needs, straight over libc. node:fs costs ~7 ms to load,
 // and the init runs on every container start.
-import { CString, ptr, read } from "bun:ffi";
+import { ptr } from "bun:ffi";
 import { C } from "./libc";
 import { lastErrno } from "./errno";
 import { cstr } from "./cstring";
-import { O_CLOEXEC, O_RDONLY, O_WRONLY } from "./constants";
-
-const AT_FDCWD = -100;
-const AT_SYMLINK_NOFOLLOW = 0x100;
-const STATX_TYPE = 0x1;
-const S_IFMT = 0o170000;
+import { O_CLOEXEC, O_DIRECTORY, O_RDONLY, O_WRONLY, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "./constants";
+import { AT_FDCWD, closeFd, openat, statAt } from "./at";
+import { readDirFd } from "./dir";
 
 export type FileType = "dir" | "file" | "symlink" | "other";
 
 /** lstat's file type (stat's with follow), or null if the path does not exist or cannot be reached. */
 export function fileType(path: string, follow = false): FileType | null {
-  const buf = new Uint8Array(256); // struct statx
-  const p = cstr(path);
-  if (C.statx(AT_FDCWD, ptr(p), follow ? 0 : AT_SYMLINK_NOFOLLOW, STATX_TYPE, ptr(buf)) < 0) return null;
-  const mode = (buf[0x1c]! | (buf[0x1d]! << 8)) & S_IFMT;
-  return mode === 0o040000 ? "dir" : mode === 0o100000 ? "file" : mode === 0o120000 ? "symlink" : "other";
+  const st = statAt(AT_FDCWD, path, follow);
+  if (st === null) return null;
+  const mode = st.mode & S_IFMT;
+  return mode === S_IFDIR ? "dir" : mode === S_IFREG ? "file" : mode === S_IFLNK ? "symlink" : "other";
 }
 
 /** Whole file as UTF-8, or null if it cannot be opened. */
@@ -118,41 +114,27 @@ export function removeDir(path: string): number {
 
 /** Names of the subdirectories of a directory (without . and ..), or null if it cannot be opened. */
 export function listSubdirs(path: string): string[] | null {
-  const p = cstr(path);
-  const dir = C.opendir(ptr(p));
-  if (dir === null) return null;
-  const names: string[] = [];
+  const fd = openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return null;
   try {
-    for (let ent = C.readdir(dir); ent !== null; ent = C.readdir(dir)) {
-      // struct dirent (glibc, 64-bit): d_ino 8, d_off 8, d_reclen 2, d_type 1, then d_name.
-      if (read.u8(ent, 18) !== 4 /* DT_DIR */) continue;
-      const name = new CString(ent, 19).toString();
-      if (name !== "." && name !== "..") names.push(name);
-    }
+    return readDirFd(fd).filter((e) => e.type === 4 /* DT_DIR */).map((e) => e.name);
   } finally {
-    C.closedir(dir);
+    closeFd(fd);
   }
-  return names;
 }
 
 /** Seconds since the inode last changed (statx ctime), or null. */
 export function ageSeconds(path: string): number | null {
-  const buf = new Uint8Array(256);
-  const p = cstr(path);
-  if (C.statx(AT_FDCWD, ptr(p), AT_SYMLINK_NOFOLLOW, 0x80 /* STATX_CTIME */, ptr(buf)) < 0) return null;
-  const sec = Number(new DataView(buf.buffer).getBigInt64(0x60, true));
-  return Date.now() / 1000 - sec;
+  const st = statAt(AT_FDCWD, path);
+  return st === null ? null : Date.now() / 1000 - st.ctime;
 }
 
 /** st_rdev of a device node as major:minor (following symlinks), or null. */
 export function deviceNumber(path: string): { major: number; minor: number } | null {
-  const buf = new Uint8Array(256);
-  const p = cstr(path);
-  if (C.statx(AT_FDCWD, ptr(p), 0, STATX_TYPE, ptr(buf)) < 0) return null;
-  const mode = (buf[0x1c]! | (buf[0x1d]! << 8)) & S_IFMT;
-  if (mode !== 0o060000 && mode !== 0o020000) return null; // neither block nor character device
-  const dv = new DataView(buf.buffer);
-  return { major: dv.getUint32(0x80, true), minor: dv.getUint32(0x84, true) }; // stx_rdev_major/minor
+  const st = statAt(AT_FDCWD, path, true);
+  const type = (st?.mode ?? 0) & S_IFMT;
+  if (st === null || (type !== S_IFBLK && type !== S_IFCHR)) return null;
+  return { major: st.rdevMajor, minor: st.rdevMinor };
 }
 
 /** kill(2), ignoring failure (the process may be gone already). */

@@ -56,7 +56,6 @@ export const libc = dlopen("libc.so.6", {
   fdopendir: { args: [i32], returns: ptr },
   flock: { args: [i32, i32], returns: i32 },
   fsync: { args: [i32], returns: i32 },
-  getuid: { args: [], returns: u32 },
 
   // processes and credentials
   execve: { args: [ptr, ptr, ptr], returns: i32 },

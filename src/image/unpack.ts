@@ -7,7 +7,7 @@
 // securejoin). Hardlink targets resolve the same way. Device nodes are refused unless allowed, the
 // overlay's own trusted.* xattrs are never taken from a tar, and the uncompressed size is bounded.
 import {
-  AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CREAT, O_EXCL, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, S_IFCHR, S_IFBLK,
+  AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CREAT, O_EXCL, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, S_IFCHR, S_IFBLK,
   S_IFDIR, S_IFIFO, S_IFMT, closeFd, fchmod, fchmodat, fchownat, fsetxattr, linkat, mkdirat, mknodat, openat, openat2,
   statAt, symlinkat, unlinkat, utimensat,
 } from "../../ffi/at";
@@ -150,7 +150,7 @@ export class LayerUnpacker implements TarSink {
     this.file = -1;
     try {
       // chown before chmod: chown clears the set-id bits.
-      this.check(fchownat(fd, "", e.uid, e.gid, 0x1000 /* AT_EMPTY_PATH */), "chown", e.name);
+      this.check(fchownat(fd, "", e.uid, e.gid, AT_EMPTY_PATH), "chown", e.name);
       this.check(fchmod(fd, e.mode), "chmod", e.name);
       this.setXattrs(fd, e);
     } finally {
