@@ -162,7 +162,7 @@ export function statAt(dirfd: number, name: string, follow = false): Stat | null
     ino: dv.getBigUint64(0x20, true),
     size: Number(dv.getBigUint64(0x28, true)),
     ctime: Number(dv.getBigInt64(0x60, true)), // stx_ctime.tv_sec
-    mtime: Number(dv.getBigInt64(0x60, true)),
+    mtime: Number(dv.getBigInt64(0x70, true)), // stx_mtime.tv_sec
     rdevMajor: dv.getUint32(0x80, true),
     rdevMinor: dv.getUint32(0x84, true),
     dev: (BigInt(dv.getUint32(0x88, true)) << 32n) | BigInt(dv.getUint32(0x8c, true)),

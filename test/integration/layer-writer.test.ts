@@ -40,6 +40,7 @@ describe.skipIf(!isRoot)("layer writer", () => {
     fs.symlinkSync("etc/motd", `${up}/motd-link`);
     fs.chownSync(`${up}/opt/new`, 1000, 1001); // before chmod: chown clears set-id bits
     fs.chmodSync(`${up}/opt/new`, 0o4750);
+    fs.utimesSync(`${up}/opt/new`, 1600000000, 1600000000);
     expect(mknodat(AT_FDCWD, `${up}/etc/deleted`, S_IFCHR, 0, 0)).toBe(0);
     const fd = openat(AT_FDCWD, `${up}/opt`, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     expect(fsetxattr(fd, "trusted.overlay.opaque", Buffer.from("y"))).toBe(0);
@@ -54,6 +55,8 @@ describe.skipIf(!isRoot)("layer writer", () => {
     expect(byName.get("big-link")).toMatchObject({ type: "hardlink", linkname: "big" });
     expect(byName.get("motd-link")).toMatchObject({ type: "symlink", linkname: "etc/motd" });
     expect(byName.get("opt/new")).toMatchObject({ mode: 0o4750, uid: 1000, gid: 1001, size: 1 });
+    // The file's mtime, not its ctime (statx keeps them 16 bytes apart).
+    expect(byName.get("opt/new")!.mtime).toBe(1600000000);
     // The overlay's own xattr is translated, never copied.
     expect(byName.get("opt/")!.xattrs.has("trusted.overlay.opaque")).toBe(false);
   });
