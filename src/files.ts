@@ -4,8 +4,8 @@ import { ptr } from "bun:ffi";
 import { C } from "../ffi/libc";
 import { lastErrno } from "../ffi/errno";
 import { cstr } from "../ffi/cstring";
-import { AT_FDCWD, O_CREAT, O_EXCL, O_TRUNC, openat, renameat, statAt, symlinkat, unlinkat, closeFd, fsync } from "../ffi/at";
-import { O_CLOEXEC, O_DIRECTORY, O_RDONLY, O_WRONLY, S_IFDIR, S_IFMT } from "../ffi/constants";
+import { AT_FDCWD, AT_REMOVEDIR, O_CREAT, O_EXCL, O_TRUNC, openat, renameat, statAt, symlinkat, unlinkat, closeFd, fsync } from "../ffi/at";
+import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_RDONLY, O_WRONLY, S_IFDIR, S_IFMT } from "../ffi/constants";
 import { readFd, writeFd } from "../ffi/files";
 import { readDirFd } from "../ffi/dir";
 import { SysError } from "./errors";
@@ -40,15 +40,6 @@ export function readFile(path: string): Buffer {
     return Buffer.concat(chunks);
   } finally {
     closeFd(fd);
-  }
-}
-
-/** The file's text, or null if it cannot be read. */
-export function readTextOrNull(path: string): string | null {
-  try {
-    return readFile(path).toString("utf8");
-  } catch {
-    return null;
   }
 }
 
@@ -112,10 +103,10 @@ export function symlink(target: string, path: string): void {
   check(symlinkat(target, AT_FDCWD, path), "symlink", path);
 }
 
-/** unlink; a missing file is fine. */
-export function unlink(path: string): void {
-  const rc = unlinkat(AT_FDCWD, path);
-  if (rc < 0 && rc !== -2) throw new SysError("unlink", -rc, path);
+/** unlink (of name in dirfd); a missing file is fine. */
+export function unlink(path: string, dirfd = AT_FDCWD, what = path): void {
+  const rc = unlinkat(dirfd, path);
+  if (rc < 0 && rc !== -2) throw new SysError("unlink", -rc, what);
 }
 
 /** Names in a directory (without . and ..); a missing directory has none. */
@@ -132,4 +123,28 @@ export function readdir(path: string): string[] {
 
 export function fileSize(path: string): number {
   return statAt(AT_FDCWD, path, true)?.size ?? 0;
+}
+
+/** rm -r of name in dirfd (a file or a directory), never following symlinks; missing is fine. */
+export function removeTreeAt(dirfd: number, name: string, what = name): void {
+  const rc = unlinkat(dirfd, name, AT_REMOVEDIR);
+  if (rc === 0 || rc === -2) return;
+  if (rc === -20 /* ENOTDIR */) return unlink(name, dirfd, what);
+  if (rc !== -39 /* ENOTEMPTY */) throw new SysError("rmdir", -rc, what);
+  const fd = check(openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), "open", what);
+  try {
+    // d_type 0 (unknown on some filesystems) goes the directory way, which handles files too.
+    for (const e of readDirFd(fd)) {
+      if (e.type === 4 || e.type === 0) removeTreeAt(fd, e.name, `${what}/${e.name}`);
+      else unlink(e.name, fd, `${what}/${e.name}`);
+    }
+  } finally {
+    closeFd(fd);
+  }
+  const again = unlinkat(dirfd, name, AT_REMOVEDIR);
+  if (again < 0 && again !== -2) throw new SysError("rmdir", -again, what);
+}
+
+export function removeTree(path: string): void {
+  removeTreeAt(AT_FDCWD, path);
 }

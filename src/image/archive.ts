@@ -7,6 +7,7 @@ import * as zlib from "node:zlib";
 import { AT_FDCWD, closeFd, openat } from "../../ffi/at";
 import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "../../ffi/constants";
 import { SysError } from "../errors";
+import { absolutePath } from "../../ffi/files";
 import { DEFAULT_PATH } from "../plan/plan";
 import { chainIds, sha256, type Digest, hexOf } from "./digest";
 import { programClosure } from "./elf";
@@ -275,7 +276,7 @@ function finishSingleLayer(store: ImageStore, diffId: Digest, layer: Descriptor,
 export function findProgram(name: string, path = process.env.PATH ?? DEFAULT_PATH): string {
   if (name.includes("/")) {
     if (!fs.existsSync(name)) throw new Error(`from-host: ${name}: no such file`);
-    return fs.realpathSync(name) === name ? name : name.startsWith("/") ? name : `${process.cwd()}/${name}`;
+    return absolutePath(name);
   }
   for (const dir of path.split(":")) {
     const p = `${dir}/${name}`;
@@ -303,7 +304,7 @@ function copyHostPath(root: string, host: string, seen: Set<string>, depth = 0):
       if (!fs.existsSync(dest) && !isLink(dest)) fs.symlinkSync(target, dest);
       const dir = cur.slice(0, cur.lastIndexOf("/")) || "/";
       const resolved = target.startsWith("/") ? target : `${dir}/${target}`;
-      copyHostPath(root, normalise([resolved, ...parts.slice(i + 1)].join("/")), seen, depth + 1);
+      copyHostPath(root, absolutePath([resolved, ...parts.slice(i + 1)].join("/")), seen, depth + 1);
       return;
     }
     if (st.isDirectory()) {
@@ -323,15 +324,6 @@ function isLink(p: string): boolean {
   }
 }
 
-function normalise(p: string): string {
-  const out: string[] = [];
-  for (const s of p.split("/")) {
-    if (!s || s === ".") continue;
-    if (s === "..") out.pop();
-    else out.push(s);
-  }
-  return `/${out.join("/")}`;
-}
 
 export async function imageFromHost(store: ImageStore, name: string, programs: string[]): Promise<ImportResult & { files: string[] }> {
   store.lock("shared");

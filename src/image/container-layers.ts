@@ -3,12 +3,11 @@
 // files a container needs but a commit must not capture), and the container's own upper and
 // work dirs. All under <root>/containers/<id>/, removed when the container is.
 import * as files from "../files";
+import { readTextFile } from "../../ffi/files";
 import type { OverlayRootfs } from "../plan/plan";
 import type { RunImage } from "../cli/run-options";
 import { parseReference, refName } from "./reference";
 import type { ImageRecord, ImageStore } from "./store";
-import { AT_FDCWD } from "../../ffi/at";
-import { removeTreeAt } from "./unpack";
 
 /** Finds an image by name[:tag], name@digest, or (a prefix of) its id. */
 export function findImage(store: ImageStore, ref: string): ImageRecord | null {
@@ -64,14 +63,8 @@ export function containerHosts(hostHosts: string, network: "none" | "host"): str
 /** Creates the container's directories and init layer; returns the function that removes them. */
 export function createContainerLayers(store: ImageStore, id: string, opts: { hostname: string; network: "none" | "host" }): () => void {
   const dir = containerDir(store, id);
-  const read = (p: string) => {
-    try {
-      return files.readFile(p).toString("utf8");
-    } catch {
-      return "";
-    }
-  };
-  const remove = () => removeTreeAt(AT_FDCWD, dir);
+  const read = (p: string) => readTextFile(p) ?? "";
+  const remove = () => files.removeTree(dir);
   try {
     files.mkdir(dir, 0o700);
     for (const d of ["upper", "work", "merged", "init", "init/etc"]) files.mkdir(`${dir}/${d}`, 0o755);
@@ -83,9 +76,4 @@ export function createContainerLayers(store: ImageStore, id: string, opts: { hos
     throw e;
   }
   return remove;
-}
-
-/** Container directories with no live container (their ctr was killed): removed by GC. */
-export function staleContainerDirs(store: ImageStore, live: Set<string>): string[] {
-  return files.readdir(`${store.root}/containers`).filter((id) => !live.has(id));
 }

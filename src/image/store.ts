@@ -22,7 +22,6 @@ import * as v from "valibot";
 import { LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, flock } from "../../ffi/at";
 import { type Digest, hexOf, chainIds, DigestCounter } from "./digest";
 import { parseJson, ImageConfigSchema, ManifestSchema, type ImageConfig, type Manifest } from "./schema";
-import { removeTreeAt } from "./unpack";
 import { AT_FDCWD, statAt } from "../../ffi/at";
 
 export const DEFAULT_ROOT = "/var/lib/ctr";
@@ -229,7 +228,7 @@ export class ImageStore {
     for (const name of files.readdir(`${this.root}/tmp`)) {
       const m = /^(\d+)\.(\d+)-/.exec(name);
       if (m && processStartTime(Number(m[1])) === Number(m[2])) continue;
-      removeTreeAt(AT_FDCWD, `${this.root}/tmp/${name}`);
+      files.removeTree(`${this.root}/tmp/${name}`);
       removed.push(name);
     }
     return removed;
@@ -323,7 +322,7 @@ export class ImageStore {
   }
 
   removeTemp(path: string): void {
-    removeTreeAt(AT_FDCWD, path);
+    files.removeTree(path);
     this.temps.delete(path);
   }
 
@@ -459,18 +458,18 @@ export class ImageStore {
         const meta = this.layerMeta(`sha256:${hex}`);
         bytes += meta?.size ?? 0;
         if (meta) files.unlink(`${this.root}/l/${meta.link}`);
-        removeTreeAt(AT_FDCWD, dir);
+        files.removeTree(dir);
         removedLayers++;
       }
       // Links whose layer is gone (a crash between the two removals above).
       for (const link of files.readdir(`${this.root}/l`)) {
         if (!files.exists(`${this.root}/l/${link}`)) files.unlink(`${this.root}/l/${link}`);
       }
-      for (const t of files.readdir(`${this.root}/tmp`)) removeTreeAt(AT_FDCWD, `${this.root}/tmp/${t}`);
+      for (const t of files.readdir(`${this.root}/tmp`)) files.removeTree(`${this.root}/tmp/${t}`);
       // A container's directories outlive it only if its ctr was killed: its row is gone by now
       // (imagesInUse dropped it) and its overlay went with its mount namespace.
       const live = new Set([...inUse.values()].flat());
-      for (const id of files.readdir(`${this.root}/containers`)) if (!live.has(id)) removeTreeAt(AT_FDCWD, `${this.root}/containers/${id}`);
+      for (const id of files.readdir(`${this.root}/containers`)) if (!live.has(id)) files.removeTree(`${this.root}/containers/${id}`);
       return { blobs: removedBlobs, layers: removedLayers, bytes };
     } finally {
       this.unlock();

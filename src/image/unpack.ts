@@ -7,15 +7,16 @@
 // securejoin). Hardlink targets resolve the same way. Device nodes are refused unless allowed, the
 // overlay's own trusted.* xattrs are never taken from a tar, and the uncompressed size is bounded.
 import {
-  AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CREAT, O_EXCL, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, S_IFCHR, S_IFBLK,
+  AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, O_CREAT, O_EXCL, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, S_IFCHR, S_IFBLK,
   S_IFDIR, S_IFIFO, S_IFMT, closeFd, fchmod, fchmodat, fchownat, fsetxattr, linkat, mkdirat, mknodat, openat, openat2,
-  statAt, symlinkat, unlinkat, utimensat,
+  statAt, symlinkat, utimensat,
 } from "../../ffi/at";
 import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_RDONLY, O_WRONLY } from "../../ffi/constants";
 import { writeFd } from "../../ffi/files";
 import { SysError } from "../errors";
+import { removeTreeAt } from "../files";
+import { absolutePath } from "../../ffi/files";
 import { TarError, type TarEntry, type TarSink } from "./tar";
-import { listDirFd } from "../../ffi/dir";
 
 export interface UnpackOptions {
   /** Create block and character devices from the tar (only for a root-owned store). */
@@ -39,13 +40,7 @@ const ALLOWED_XATTR = /^(user\.|security\.capability$|system\.posix_acl_(access|
 
 /** The name, cleaned as if rooted at "/": `../../x` and `/x` both become `x`. Empty means the root. */
 export function cleanName(name: string): string[] {
-  const parts: string[] = [];
-  for (const p of name.split("/")) {
-    if (p === "" || p === ".") continue;
-    if (p === "..") parts.pop();
-    else parts.push(p);
-  }
-  return parts;
+  return absolutePath(name, "/").split("/").filter(Boolean);
 }
 
 export class LayerUnpacker implements TarSink {
@@ -261,40 +256,7 @@ export class LayerUnpacker implements TarSink {
 
   /** Tar semantics: a later entry replaces an earlier one of the same name (a directory, recursively). */
   private removeExisting(parent: number, base: string, entryName: string): void {
-    const st = statAt(parent, base);
-    if (st === null) return;
-    if ((st.mode & S_IFMT) === S_IFDIR) {
-      removeTreeAt(parent, base, entryName);
-      this.dirs.clear();
-    } else this.check(unlinkat(parent, base), "unlink", entryName);
+    removeTreeAt(parent, base, entryName);
+    this.dirs.clear(); // a cached parent may have been below it
   }
 }
-
-/** rm -r of name in dirfd (a file or a directory), never following symlinks. */
-export function removeTreeAt(dirfd: number, name: string, what = name): void {
-  const rc = unlinkat(dirfd, name, AT_REMOVEDIR);
-  if (rc === 0 || rc === -2) return;
-  if (rc === -20 /* ENOTDIR */) {
-    const r = unlinkat(dirfd, name);
-    if (r < 0 && r !== -2) throw new SysError("unlink", -r, what);
-    return;
-  }
-  if (rc !== -39 /* ENOTEMPTY */) throw new SysError("rmdir", -rc, what);
-  const fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) throw new SysError("open", -fd, what);
-  try {
-    for (const child of listDirFd(fd)) {
-      const st = statAt(fd, child);
-      if (st !== null && (st.mode & S_IFMT) === S_IFDIR) removeTreeAt(fd, child, `${what}/${child}`);
-      else {
-        const r = unlinkat(fd, child);
-        if (r < 0 && r !== -2) throw new SysError("unlink", -r, `${what}/${child}`);
-      }
-    }
-  } finally {
-    closeFd(fd);
-  }
-  const again = unlinkat(dirfd, name, AT_REMOVEDIR);
-  if (again < 0 && again !== -2) throw new SysError("rmdir", -again, what);
-}
-
