@@ -178,7 +178,8 @@ async function importDir(store: ImageStore, dir: string, opts: { name?: string; 
       if (!chosen) throw new Error(`import: index ${top.digest} has no image for this host's platform`);
       desc = chosen;
     }
-    const manifest = parseJson(ManifestSchema, blob(desc), `manifest ${desc.digest}`);
+    const manifestBytes = blob(desc);
+    const manifest = parseJson(ManifestSchema, manifestBytes, `manifest ${desc.digest}`);
     checkManifest(manifest, `manifest ${desc.digest}`);
     const configBytes = blob(manifest.config);
     const config = parseJson(ImageConfigSchema, configBytes, `image config ${manifest.config.digest}`);
@@ -186,7 +187,7 @@ async function importDir(store: ImageStore, dir: string, opts: { name?: string; 
     const ann = top.annotations ?? {};
     const annotated = ann["io.containerd.image.name"] ?? ann["org.opencontainers.image.ref.name"];
     const names = opts.name && index.manifests.length === 1 ? [opts.name] : annotated && /[/:]/.test(annotated) ? [annotated] : [];
-    results.push(await storeImage(store, configBytes, config, manifest.layers.map((l) => ({ path: `${dir}/blobs/sha256/${hexOf(l.digest)}`, desc: l })), names, opts, manifest));
+    results.push(await storeImage(store, configBytes, config, manifest.layers.map((l) => ({ path: `${dir}/blobs/sha256/${hexOf(l.digest)}`, desc: l })), names, opts, manifestBytes));
   }
   return results;
 }
@@ -198,7 +199,8 @@ async function storeImage(
   layers: { path: string; desc: Descriptor | null }[],
   names: string[],
   opts: { allowDevices: boolean },
-  manifestIn?: Manifest,
+  /** The archive's own manifest, byte for byte (an OCI layout's): kept, so the digest is kept. */
+  manifestBytes?: Uint8Array,
 ): Promise<ImportResult> {
   if (config.rootfs.diff_ids.length !== layers.length) throw new Error(`import: the config names ${config.rootfs.diff_ids.length} layers, the archive has ${layers.length}`);
   const chain = chainIds(config.rootfs.diff_ids);
@@ -220,17 +222,16 @@ async function storeImage(
     reportSkipped(`layer ${i + 1}`, r);
     descs.push(l.desc ?? { mediaType: layerMediaType(r.compression), digest: r.blobDigest!, size: r.compressedSize });
   }
+  return recordImage(store, configBytes, config, descs, names, manifestBytes);
+}
+
+/** Stores the config and the manifest (the given bytes, or a new OCI manifest over `layers`) and names the image. */
+function recordImage(store: ImageStore, configBytes: Buffer, config: ImageConfig, layers: Descriptor[], names: string[], manifestBytes?: Uint8Array): ImportResult {
   const configDigest = store.putBlob(configBytes);
-  const manifest: Manifest = manifestIn ?? {
-    schemaVersion: 2,
-    mediaType: MEDIA.ociManifest,
-    config: { mediaType: MEDIA.ociConfig, digest: configDigest, size: configBytes.length },
-    layers: descs,
-  };
-  const manifestBytes = Buffer.from(JSON.stringify(manifest));
-  const manifestDigest = store.putBlob(manifestBytes);
+  const fresh: Manifest = { schemaVersion: 2, mediaType: MEDIA.ociManifest, config: { mediaType: MEDIA.ociConfig, digest: configDigest, size: configBytes.length }, layers };
+  const manifestDigest = store.putBlob(manifestBytes ?? Buffer.from(JSON.stringify(fresh)));
   const full = names.map(normaliseName);
-  const size = chain.reduce((s, c) => s + (store.layerMeta(c)?.size ?? 0), 0);
+  const size = chainIds(config.rootfs.diff_ids).reduce((s, c) => s + (store.layerMeta(c)?.size ?? 0), 0);
   store.putImage({ id: configDigest, manifest: manifestDigest, repoDigests: [], created: config.created ?? "", size }, full);
   return { id: configDigest, names: full };
 }
@@ -261,13 +262,7 @@ function finishSingleLayer(store: ImageStore, diffId: Digest, layer: Descriptor,
     rootfs: { type: "layers", diff_ids: [diffId] },
     history: [{ created: new Date().toISOString(), created_by: "ctr import" }],
   };
-  const configBytes = Buffer.from(JSON.stringify(cfg));
-  const configDigest = store.putBlob(configBytes);
-  const manifest: Manifest = { schemaVersion: 2, mediaType: MEDIA.ociManifest, config: { mediaType: MEDIA.ociConfig, digest: configDigest, size: configBytes.length }, layers: [layer] };
-  const manifestDigest = store.putBlob(Buffer.from(JSON.stringify(manifest)));
-  const names = name ? [normaliseName(name)] : [];
-  store.putImage({ id: configDigest, manifest: manifestDigest, repoDigests: [], created: cfg.created!, size: store.layerMeta(diffId)?.size ?? 0 }, names);
-  return { id: configDigest, names };
+  return recordImage(store, Buffer.from(JSON.stringify(cfg)), cfg, [layer], name ? [name] : []);
 }
 
 // ---- from-host ----
@@ -359,18 +354,20 @@ export async function* saveArchive(store: ImageStore, images: { rec: ImageRecord
   const written = new Set<string>();
   const mtime = Math.floor(Date.now() / 1000);
   const file = (name: string, bytes: Buffer) => [tarHeader({ name, type: "file", mode: 0o644, size: bytes.length, mtime }), bytes, tarPadding(bytes.length)];
+  const blobOnce = function* (d: Digest, bytes: () => Buffer) {
+    if (written.has(d)) return;
+    written.add(d);
+    yield* file(`blobs/sha256/${hexOf(d)}`, bytes());
+  };
   yield tarHeader({ name: "blobs/", type: "dir", mode: 0o755, mtime });
   yield tarHeader({ name: "blobs/sha256/", type: "dir", mode: 0o755, mtime });
   const dockerManifest: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
   const indexEntries: Descriptor[] = [];
   for (const { rec, names } of images) {
-    const manifest = store.manifestOf(rec);
     const manifestBytes = store.readBlob(rec.manifest);
-    for (const d of [rec.manifest, manifest.config.digest]) {
-      if (written.has(d)) continue;
-      written.add(d);
-      yield* file(`blobs/sha256/${hexOf(d)}`, store.readBlob(d));
-    }
+    const manifest = parseJson(ManifestSchema, manifestBytes, `manifest ${rec.manifest}`);
+    yield* blobOnce(rec.manifest, () => manifestBytes);
+    yield* blobOnce(manifest.config.digest, () => store.readBlob(manifest.config.digest));
     for (const l of manifest.layers) {
       if (written.has(l.digest)) continue;
       written.add(l.digest);
