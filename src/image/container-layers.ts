@@ -7,6 +7,7 @@ import { readTextFile } from "../../ffi/files";
 import type { OverlayRootfs } from "../plan/plan";
 import type { RunImage } from "../cli/run-options";
 import { parseReference, refName } from "./reference";
+import { chainIds } from "./digest";
 import type { ImageRecord, ImageStore } from "./store";
 
 /** Finds an image by name[:tag], name@digest, or (a prefix of) its id. */
@@ -32,7 +33,7 @@ export function containerDir(store: ImageStore, id: string): string {
 
 export function imageRunSpec(store: ImageStore, rec: ImageRecord, name: string): RunImage {
   const config = store.configOf(rec);
-  const lowers = store.lowerDirs(store.chainOf(rec));
+  const lowers = store.lowerDirs(chainIds(config.rootfs.diff_ids));
   return {
     name,
     config: config.config ?? null,
