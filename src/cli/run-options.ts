@@ -127,7 +127,6 @@ export function newContainerId(): string {
 export interface RunRequest {
   options: RunOptions;
   interactive: boolean;
-  dryRun: boolean;
 }
 
 /** What `ctr run IMAGE` takes from the image (the store part lives in src/image). */
@@ -242,7 +241,6 @@ export function buildRunRequest(
 
   return {
     interactive: flag("interactive"),
-    dryRun: flag("dry-run"),
     options: {
       id,
       rootfs,

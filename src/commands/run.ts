@@ -35,22 +35,23 @@ export const runCommand = {
     let store: ImageStore | null = null;
     let image: (RunImage & { id: string }) | undefined;
     let releaseImage = () => {};
+    let images: typeof import("../image/run-image") | undefined;
     let early: InitProcess | undefined;
     let handedOver = false;
+    const step = (m: string) => log.debug(`[${sinceStart()}] ${m}`);
     try {
       if (cl.strings.rootfs === undefined) {
         const ref = cl.rest[0];
         if (ref === undefined) throw new UsageError("no image given: ctr run [flags] IMAGE [CMD [ARG...]], or ctr run --rootfs DIR CMD");
-        const step = (m: string) => log.debug(`[${sinceStart()}] ${m}`);
         if (!dryRun) {
           // The init boots (a whole Bun start) while the store is read: it needs only its
           // namespaces now, and waits for the plan.
           const network = cl.strings.network?.[0] === "host" ? "host" : "none";
           const stdin = cl.booleans.interactive && !cl.booleans.tty ? "inherit" : "ignore";
-          early = spawnInit(sys, { namespaces: planNamespaces({ network }) } as Parameters<typeof spawnInit>[1], stdin, isDebug(), step);
+          early = spawnInit(sys, planNamespaces({ network }), stdin, isDebug(), step);
         }
         step("loading the image store");
-        const images = await import("../image/run-image");
+        images = await import("../image/run-image");
         step("store module loaded");
         store = images.openStoreFor(cl.strings.root?.[0]);
         step("store open");
@@ -67,18 +68,17 @@ export const runCommand = {
         hostCpus: cgroups.cpus,
         image,
       });
-      if (req.dryRun || dryRun) {
+      if (dryRun) {
         const plan = planContainer(req.options, cgroups);
         out(formatPlan(plan) + "\n");
         log.debug(JSON.stringify(plan, null, 2));
         return 0;
       }
-      if (store && image) {
-        const { prepareContainer } = await import("../image/run-image");
-        releaseImage = prepareContainer(store, image.id, req.options);
+      if (images && store && image) {
+        releaseImage = images.prepareContainer(store, image.id, req.options);
         // The container's row protects its layers from here: the lookup's lock can go.
         store.unlock();
-        log.debug(`[${sinceStart()}] container layers ready`);
+        step("container layers ready");
       }
       handedOver = true;
       return await runContainer(sys, req.options, req.interactive, cgroups, early);

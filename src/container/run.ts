@@ -37,14 +37,11 @@ export async function runContainer(sys: Sys, options: RunOptions, interactive: b
 
   let init: InitProcess | undefined = early;
   try {
-    init ??= spawnInit(sys, plan, interactive && !options.tty ? "inherit" : "ignore", debug, step);
+    init ??= spawnInit(sys, plan.namespaces, interactive && !options.tty ? "inherit" : "ignore", debug, step);
     // Before the plan is sent, so the init can do nothing yet: no window outside the cgroup.
     cgroup.addProcess(init.pid);
   } catch (e) {
-    if (init) {
-      init.proc.kill(9);
-      await init.proc.exited;
-    }
+    if (init) await killInit(init);
     removeCgroup(cgroup);
     throw e;
   }
@@ -113,10 +110,7 @@ export async function runContainer(sys: Sys, options: RunOptions, interactive: b
   } finally {
     for (const c of cleanups.reverse()) c();
     // init.sync.fd belongs to Bun.spawn (its extra stdio socket): Bun closes it, and aborts if we did.
-    if (init.proc.exitCode === null && init.proc.signalCode === null) {
-      init.proc.kill(9);
-      await init.proc.exited;
-    }
+    if (init.proc.exitCode === null && init.proc.signalCode === null) await killInit(init);
     removeCgroup(cgroup);
     step("cgroup removed");
   }

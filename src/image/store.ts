@@ -17,6 +17,7 @@
 import { err } from "../output";
 import { Database } from "bun:sqlite";
 import * as files from "../files";
+import { readTextFile } from "../../ffi/files";
 import { SysError } from "../errors";
 import * as v from "valibot";
 import { LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, flock } from "../../ffi/at";
@@ -86,12 +87,9 @@ function ownStart(): number {
 
 /** A process's start time from /proc (field 22), to tell a live pid from a reused one. */
 export function processStartTime(pid: number): number | null {
-  try {
-    const stat = files.readFile(`/proc/${pid}/stat`).toString("utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
-  } catch {
-    return null;
-  }
+  const stat = readTextFile(`/proc/${pid}/stat`);
+  // After "(comm)", field 3 is the first: starttime (22) is the 20th.
+  return stat === null ? null : Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
 }
 
 export class ImageStore {

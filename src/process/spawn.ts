@@ -33,14 +33,15 @@ export interface InitProcess {
   sync: SyncSocket;
 }
 
+/** Only the namespaces are needed to start the init; the rest of the plan goes over the sync socket. */
 export function spawnInit(
   sys: Sys,
-  plan: InitPlan,
+  namespaces: InitPlan["namespaces"],
   stdin: "inherit" | "ignore",
   debug: boolean,
   log: (m: string) => void,
 ): InitProcess {
-  const fresh = plan.namespaces.filter((n) => n.mode === "new").map((n) => NAMESPACES[n.type]);
+  const fresh = namespaces.filter((n) => n.mode === "new").map((n) => NAMESPACES[n.type]);
   // pid_for_children, not pid: unshare(CLONE_NEWPID) changes only where our children go.
   const saved = fresh.map((ns) => ({
     ...ns,
