@@ -2,7 +2,7 @@
 import { out, err } from "../output";
 import type { CommandDef } from "citty";
 import * as fs from "node:fs";
-import { parseArgs, toCittyArgs, withStore, ROOT_FLAG } from "./common";
+import { commandArgs, parseArgs, withStore } from "./common";
 import { importImage, imageFromHost, saveArchive, type SaveFormat } from "../image/archive";
 import { findImage } from "../image/container-layers";
 import { shortId } from "../image/digest";
@@ -18,7 +18,7 @@ const IMPORT_FLAGS = {
 
 export const importCommand = {
   meta: { name: "import", description: "Import a docker-archive, an OCI layout (dir or tar) or a rootfs tarball: ctr import FILE|- [--name NAME]" },
-  args: toCittyArgs({ ...IMPORT_FLAGS, ...ROOT_FLAG }),
+  args: commandArgs(IMPORT_FLAGS),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, IMPORT_FLAGS, "import", "import FILE|- [--name NAME[:TAG]]", { min: 1, max: 2 });
     const name = cl.strings.name?.[0] ?? cl.rest[1];
@@ -39,7 +39,7 @@ const SAVE_FLAGS = {
 
 export const saveCommand = {
   meta: { name: "save", description: "Save images to a tar archive: ctr save IMAGE... [-o FILE] [--format docker|oci]" },
-  args: toCittyArgs({ ...SAVE_FLAGS, ...ROOT_FLAG }),
+  args: commandArgs(SAVE_FLAGS),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, SAVE_FLAGS, "save", "save IMAGE... [-o FILE] [--format docker|oci]", { min: 1 });
     const format = (cl.strings.format?.[0] ?? "docker") as SaveFormat;
@@ -81,7 +81,7 @@ export const saveCommand = {
 
 export const fromHostCommand = {
   meta: { name: "from-host", description: "Make a one-layer image of host programs and the libraries they load: ctr image from-host NAME PROGRAM..." },
-  args: toCittyArgs(ROOT_FLAG),
+  args: commandArgs({}),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, {}, "image from-host", "image from-host NAME PROGRAM...", { min: 2 });
     const [name, ...programs] = cl.rest as [string, ...string[]];

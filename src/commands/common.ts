@@ -31,4 +31,7 @@ export function parseArgs(raw: string[], defs: FlagDefs, command: string, usage:
   return cl;
 }
 
-export { toCittyArgs };
+/** The citty args (for --help) of an image command: its flags and --root, as parseArgs takes them. */
+export function commandArgs(defs: FlagDefs): ReturnType<typeof toCittyArgs> {
+  return toCittyArgs({ ...defs, ...ROOT_FLAG });
+}

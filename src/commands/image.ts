@@ -1,7 +1,7 @@
 // Image commands: pull, images, rmi, image prune/inspect, login, logout.
 import { out, err } from "../output";
 import type { CommandDef } from "citty";
-import { parseArgs, toCittyArgs, withStore, ROOT_FLAG } from "./common";
+import { commandArgs, parseArgs, withStore } from "./common";
 import { pullImage } from "../image/pull";
 import { createProgress } from "../image/progress";
 import { parsePlatform } from "../image/schema";
@@ -24,6 +24,11 @@ export const PULL_FLAGS = {
   quiet: { type: "boolean", alias: "q", description: "No progress output" },
 } satisfies FlagDefs;
 
+/** Layers moved at once by pull and push: CTR_PULL_CONCURRENCY, default 3. */
+function transferConcurrency(): number {
+  return Number(process.env.CTR_PULL_CONCURRENCY ?? 3) || 3;
+}
+
 /** Shared by `ctr pull` and `ctr run`'s implicit pull. */
 export async function pullWithProgress(store: ImageStore, ref: string, o: { platform?: string; insecure: boolean; creds?: string; allowDevices: boolean; quiet: boolean }) {
   const r = await pullImage(store, ref, {
@@ -31,7 +36,7 @@ export async function pullWithProgress(store: ImageStore, ref: string, o: { plat
     insecure: o.insecure,
     creds: o.creds,
     allowDevices: o.allowDevices,
-    concurrency: Number(process.env.CTR_PULL_CONCURRENCY ?? 3) || 3,
+    concurrency: transferConcurrency(),
     progress: createProgress(process.stderr, o.quiet),
   });
   if (!o.quiet) {
@@ -43,7 +48,7 @@ export async function pullWithProgress(store: ImageStore, ref: string, o: { plat
 
 export const pullCommand = {
   meta: { name: "pull", description: "Pull an image from a registry: ctr pull [flags] NAME[:TAG|@DIGEST]" },
-  args: toCittyArgs({ ...PULL_FLAGS, ...ROOT_FLAG }),
+  args: commandArgs(PULL_FLAGS),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, PULL_FLAGS, "pull", "pull [flags] NAME[:TAG|@DIGEST]", { min: 1, max: 1 });
     return withStore(cl, async (store) => {
@@ -95,7 +100,7 @@ export function imageRows(store: ImageStore) {
 
 export const imagesCommand = {
   meta: { name: "images", description: "List images: ctr images [--format json] [-q]" },
-  args: toCittyArgs({ ...IMAGES_FLAGS, ...ROOT_FLAG }),
+  args: commandArgs(IMAGES_FLAGS),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, IMAGES_FLAGS, "images", "images [flags]", { min: 0, max: 1 });
     const format = cl.strings.format?.[0] ?? "table";
@@ -163,7 +168,7 @@ export function collectGarbage(store: ImageStore): void {
 
 export const rmiCommand = {
   meta: { name: "rmi", description: "Remove images: ctr rmi [-f] IMAGE..." },
-  args: toCittyArgs({ ...RMI_FLAGS, ...ROOT_FLAG }),
+  args: commandArgs(RMI_FLAGS),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, RMI_FLAGS, "rmi", "rmi [-f] IMAGE...", { min: 1 });
     return withStore(cl, async (store) => {
@@ -179,7 +184,7 @@ const PRUNE_FLAGS = { all: { type: "boolean", alias: "a", description: "Remove e
 
 export const pruneCommand = {
   meta: { name: "prune", description: "Remove untagged images (all unused with -a) and unreferenced data" },
-  args: toCittyArgs({ ...PRUNE_FLAGS, ...ROOT_FLAG }),
+  args: commandArgs(PRUNE_FLAGS),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, PRUNE_FLAGS, "image prune", "image prune [-a]", { min: 0, max: 0 });
     return withStore(cl, async (store) => {
@@ -201,7 +206,7 @@ export const pruneCommand = {
 
 export const inspectCommand = {
   meta: { name: "inspect", description: "Show an image's record, manifest and config as JSON" },
-  args: toCittyArgs(ROOT_FLAG),
+  args: commandArgs({}),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, {}, "image inspect", "image inspect IMAGE", { min: 1, max: 1 });
     return withStore(cl, async (store) => {
@@ -235,7 +240,7 @@ const LOGIN_FLAGS = {
 
 export const loginCommand = {
   meta: { name: "login", description: "Log in to a registry: ctr login [-u USER] [-p PASS | --password-stdin] HOST" },
-  args: toCittyArgs(LOGIN_FLAGS),
+  args: commandArgs(LOGIN_FLAGS),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, LOGIN_FLAGS, "login", "login [-u USER] [-p PASS | --password-stdin] HOST", { min: 1, max: 1 });
     const host = cl.rest[0]!.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
@@ -261,7 +266,7 @@ export const loginCommand = {
 
 export const logoutCommand = {
   meta: { name: "logout", description: "Forget a registry's credentials: ctr logout HOST" },
-  args: {},
+  args: commandArgs({}),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, {}, "logout", "logout HOST", { min: 1, max: 1 });
     const host = cl.rest[0]!.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
@@ -273,7 +278,7 @@ export const logoutCommand = {
 
 export const tagCommand = {
   meta: { name: "tag", description: "Give an image another name: ctr tag SOURCE TARGET[:TAG]" },
-  args: toCittyArgs(ROOT_FLAG),
+  args: commandArgs({}),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, {}, "tag", "tag SOURCE TARGET[:TAG]", { min: 2, max: 2 });
     const target = parseReference(cl.rest[1]!);
@@ -295,7 +300,7 @@ const PUSH_FLAGS = {
 
 export const pushCommand = {
   meta: { name: "push", description: "Push an image to a registry: ctr push [flags] IMAGE [REGISTRY/NAME[:TAG]]" },
-  args: toCittyArgs({ ...PUSH_FLAGS, ...ROOT_FLAG }),
+  args: commandArgs(PUSH_FLAGS),
   async run({ rawArgs }) {
     const cl = parseArgs(rawArgs, PUSH_FLAGS, "push", "push [flags] IMAGE [REGISTRY/NAME[:TAG]]", { min: 1, max: 2 });
     const { pushImage } = await import("../image/push");
@@ -304,7 +309,7 @@ export const pushCommand = {
         insecure: cl.booleans.insecure ?? false,
         creds: cl.strings.creds?.[0],
         progress: createProgress(process.stderr, cl.booleans.quiet ?? false),
-        concurrency: Number(process.env.CTR_PULL_CONCURRENCY ?? 3) || 3,
+        concurrency: transferConcurrency(),
       });
       out(`${r.name}@${r.digest}\n`);
       return 0;
