@@ -17,6 +17,7 @@ export const O_EXCL = 0o200;
 export const O_TRUNC = 0o1000;
 
 export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
 export const RESOLVE_IN_ROOT = 0x10;
 
 export { S_IFMT, S_IFDIR, S_IFREG, S_IFLNK, S_IFCHR, S_IFBLK, S_IFIFO } from "./constants";
@@ -59,6 +60,14 @@ export function symlinkat(target: string, dirfd: number, name: string): number {
   const t = cstr(target);
   const p = cstr(name);
   return rc(C.symlinkat(ptr(t), dirfd, ptr(p)));
+}
+
+/** readlinkat(2) of name in dirfd, or null. */
+export function readlinkAt(dirfd: number, name: string): string | null {
+  const p = cstr(name);
+  const buf = Buffer.alloc(4096);
+  const n = Number(C.readlinkat(dirfd, ptr(p), ptr(buf), buf.length));
+  return n < 0 ? null : buf.toString("utf8", 0, n);
 }
 
 export function linkat(olddirfd: number, oldname: string, newdirfd: number, newname: string, flags = 0): number {

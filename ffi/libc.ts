@@ -33,6 +33,7 @@ export const libc = dlopen("libc.so.6", {
   chmod: { args: [ptr, u32], returns: i32 },
   access: { args: [ptr, i32], returns: i32 },
   readlink: { args: [ptr, ptr, u64], returns: i64 },
+  readlinkat: { args: [i32, ptr, ptr, u64], returns: i64 },
   rmdir: { args: [ptr], returns: i32 },
   opendir: { args: [ptr], returns: ptr },
   readdir: { args: [ptr], returns: ptr },

@@ -11,15 +11,16 @@ import { absolutePath } from "../../ffi/files";
 import { DEFAULT_PATH } from "../plan/plan";
 import { chainIds, sha256, type Digest, hexOf } from "./digest";
 import { programClosure } from "./elf";
-import { applyLayer, detectCompression, maxLayerBytes, type Compression } from "./layer";
+import { applyLayer, describeDecompressionError, detectCompression, maxLayerBytes, type Compression } from "./layer";
 import { writeLayerTar } from "./layer-writer";
 import { familiarRepo, parseReference, refName } from "./reference";
 import {
-  hostPlatform, ImageConfigSchema, IndexSchema, INDEX_TYPES, ManifestSchema, MEDIA, parseJson, selectPlatform, type Descriptor, type ImageConfig, type Manifest,
+  hostPlatform, ImageConfigSchema, IndexSchema, INDEX_TYPES, ManifestSchema, MEDIA, parseDocument, parseJson, selectPlatform, type Descriptor, type ImageConfig, type Manifest,
 } from "./schema";
+import { ForeignTree } from "./foreign-tree";
 import type { ImageRecord, ImageStore } from "./store";
 import { verifyContent } from "./store";
-import { TAR_END, TarParser, tarHeader, tarPadding, type TarEntry } from "./tar";
+import { TAR_END, TarError, TarParser, tarHeader, tarPadding, type TarEntry } from "./tar";
 import { LayerUnpacker } from "./unpack";
 import * as v from "valibot";
 import { checkConfig, checkManifest } from "./pull";
@@ -49,7 +50,7 @@ function normaliseName(name: string): string {
 /** Names of the entries of a (possibly compressed) tar file, without extracting anything. */
 async function tarNames(path: string): Promise<Set<string>> {
   const names = new Set<string>();
-  const parser = new TarParser({ entry: (e: TarEntry) => void names.add(e.name.replace(/^\.\//, "").replace(/\/$/, "")), data() {}, entryEnd() {} });
+  const parser = new TarParser({ entry: (e: TarEntry) => void names.add(e.name.replace(/^\.\//, "").replace(/\/$/, "")), data() {}, entryEnd() {} }, false);
   for await (const chunk of decompressed(fileSource(path))) {
     parser.push(chunk);
     if (parser.ended) break;
@@ -72,7 +73,11 @@ async function* decompressed(source: AsyncIterable<Uint8Array>): AsyncGenerator<
     return;
   }
   const dec = c === "gzip" ? zlib.createGunzip() : zlib.createZstdDecompress();
-  yield* pipeline(Readable.from(all()), dec, () => {}) as AsyncIterable<Uint8Array>;
+  try {
+    yield* pipeline(Readable.from(all()), dec, () => {}) as AsyncIterable<Uint8Array>;
+  } catch (e) {
+    throw describeDecompressionError(e, c);
+  }
 }
 
 /** Extracts an archive into a fresh temp dir with the layer unpacker's guarantees. */
@@ -81,7 +86,7 @@ async function extractArchive(store: ImageStore, path: string): Promise<string> 
   fs.mkdirSync(dir, { mode: 0o700 });
   const fd = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw new SysError("open", -fd, dir);
-  const unpacker = new LayerUnpacker(fd, { allowDevices: false, maxBytes: maxLayerBytes() * 16 });
+  const unpacker = new LayerUnpacker(fd, { allowDevices: false, maxBytes: maxLayerBytes() * 16, kind: "archive" });
   try {
     const parser = new TarParser(unpacker);
     for await (const chunk of decompressed(fileSource(path))) parser.push(chunk);
@@ -90,7 +95,7 @@ async function extractArchive(store: ImageStore, path: string): Promise<string> 
   } catch (e) {
     unpacker.close();
     store.removeTemp(dir);
-    throw e;
+    throw e instanceof TarError ? new TarError(`import: ${e.message}`) : e;
   } finally {
     closeFd(fd);
   }
@@ -122,7 +127,7 @@ export async function importImage(store: ImageStore, input: string, opts: { name
       path = spooled;
       st = fs.statSync(path);
     }
-    if (st.isDirectory()) return await importDir(store, path, opts);
+    if (st.isDirectory()) return await importDir(store, path, opts, false);
     if (st.size === 0) throw new Error(`import ${input}: empty input`);
     const names = await tarNames(path).catch((e) => {
       throw new Error(`import ${input}: not a tar archive (${(e as Error).message})`);
@@ -130,7 +135,7 @@ export async function importImage(store: ImageStore, input: string, opts: { name
     if (names.has("manifest.json") || (names.has("index.json") && names.has("oci-layout"))) {
       const dir = await extractArchive(store, path);
       try {
-        return await importDir(store, dir, opts);
+        return await importDir(store, dir, opts, true);
       } finally {
         store.removeTemp(dir);
       }
@@ -143,51 +148,69 @@ export async function importImage(store: ImageStore, input: string, opts: { name
   }
 }
 
-/** Reads a file inside an extracted archive, refusing names that leave it. */
-function archiveFile(dir: string, name: string): string {
-  const clean = name.split("/").filter((p) => p && p !== ".");
-  if (clean.includes("..") || name.startsWith("/")) throw new Error(`archive names ${JSON.stringify(name)}, outside the archive`);
-  return `${dir}/${clean.join("/")}`;
+/**
+ * Every member is read through ForeignTree: below the archive's root, no symlink followed (a
+ * docker-archive's repeated `<id>/layer.tar` may name another member, by name only), regular files
+ * only. `extracted`: ctr unpacked the tree itself (hardlinks in it can only join its own members).
+ */
+async function importDir(store: ImageStore, dir: string, opts: { name?: string; allowDevices: boolean }, extracted: boolean): Promise<ImportResult[]> {
+  const tree = ForeignTree.open(dir, "import", { refuseHardlinks: !extracted });
+  try {
+    return tree.has("manifest.json") ? await importDockerArchive(store, tree, opts) : await importLayout(store, tree, dir, opts);
+  } finally {
+    tree.close();
+  }
 }
 
-async function importDir(store: ImageStore, dir: string, opts: { name?: string; allowDevices: boolean }): Promise<ImportResult[]> {
-  if (fs.existsSync(`${dir}/manifest.json`)) {
-    const entries = parseJson(DockerManifestSchema, fs.readFileSync(`${dir}/manifest.json`), "docker archive manifest.json");
-    const results: ImportResult[] = [];
-    for (const e of entries) {
-      const configBytes = fs.readFileSync(archiveFile(dir, e.Config));
-      const config = parseJson(ImageConfigSchema, configBytes, `image config ${e.Config}`);
-      const names = opts.name && entries.length === 1 ? [opts.name] : e.RepoTags ?? [];
-      results.push(await storeImage(store, configBytes, config, e.Layers.map((l) => ({ path: archiveFile(dir, l), desc: null })), names, opts));
-    }
-    return results;
+async function importDockerArchive(store: ImageStore, tree: ForeignTree, opts: { name?: string; allowDevices: boolean }): Promise<ImportResult[]> {
+  const entries = parseJson(DockerManifestSchema, tree.read("manifest.json"), "docker archive manifest.json");
+  // Every member is checked before anything is stored: a refusal leaves the store as it was.
+  for (const e of entries) for (const l of e.Layers) tree.check(l, true);
+  const results: ImportResult[] = [];
+  for (const e of entries) {
+    const configBytes = tree.read(e.Config);
+    const config = parseJson(ImageConfigSchema, configBytes, `image config ${e.Config}`);
+    const names = opts.name && entries.length === 1 ? [opts.name] : e.RepoTags ?? [];
+    const layers = e.Layers.map((l) => ({ name: l, source: () => tree.stream(l, true), desc: null }));
+    results.push(await storeImage(store, configBytes, config, layers, names, opts));
   }
-  if (!fs.existsSync(`${dir}/index.json`)) throw new Error(`import ${dir}: not an OCI image layout (no index.json) or docker archive (no manifest.json)`);
+  return results;
+}
+
+async function importLayout(store: ImageStore, tree: ForeignTree, dir: string, opts: { name?: string; allowDevices: boolean }): Promise<ImportResult[]> {
+  if (!tree.has("index.json")) throw new Error(`import ${dir}: not an OCI image layout (no index.json) or docker archive (no manifest.json)`);
+  const blobName = (d: Descriptor) => `blobs/sha256/${hexOf(d.digest)}`;
   const blob = (d: Descriptor) => {
-    const bytes = fs.readFileSync(`${dir}/blobs/sha256/${hexOf(d.digest)}`);
-    verifyContent(`blob in ${dir}`, d, sha256(bytes), bytes.length);
+    const bytes = tree.read(blobName(d));
+    verifyContent(`import: ${blobName(d)}`, d, sha256(bytes), bytes.length);
     return bytes;
   };
-  const index = parseJson(IndexSchema, fs.readFileSync(`${dir}/index.json`), "index.json");
-  const results: ImportResult[] = [];
+  const index = parseDocument(IndexSchema, tree.read("index.json"), "index", MEDIA.ociIndex, "import: index.json");
+  const images: { top: Descriptor; desc: Descriptor; manifestBytes: Buffer; manifest: Manifest; configBytes: Buffer; config: ImageConfig }[] = [];
   for (const top of index.manifests) {
     let desc = top;
     if (INDEX_TYPES.includes(top.mediaType)) {
-      const nested = parseJson(IndexSchema, blob(top), `index ${top.digest}`);
+      const nested = parseDocument(IndexSchema, blob(top), "index", top.mediaType, `import: index ${top.digest}`);
       const chosen = selectPlatform(nested, hostPlatform());
       if (!chosen) throw new Error(`import: index ${top.digest} has no image for this host's platform`);
       desc = chosen;
     }
     const manifestBytes = blob(desc);
-    const manifest = parseJson(ManifestSchema, manifestBytes, `manifest ${desc.digest}`);
+    const manifest = parseDocument(ManifestSchema, manifestBytes, "manifest", desc.mediaType, `import: manifest ${desc.digest}`);
     checkManifest(manifest, `manifest ${desc.digest}`);
     const configBytes = blob(manifest.config);
     const config = parseJson(ImageConfigSchema, configBytes, `image config ${manifest.config.digest}`);
     checkConfig(config, manifest, `manifest ${desc.digest}`);
+    for (const l of manifest.layers) tree.check(blobName(l));
+    images.push({ top, desc, manifestBytes, manifest, configBytes, config });
+  }
+  const results: ImportResult[] = [];
+  for (const { top, manifestBytes, manifest, configBytes, config } of images) {
     const ann = top.annotations ?? {};
     const annotated = ann["io.containerd.image.name"] ?? ann["org.opencontainers.image.ref.name"];
     const names = opts.name && index.manifests.length === 1 ? [opts.name] : annotated && /[/:]/.test(annotated) ? [annotated] : [];
-    results.push(await storeImage(store, configBytes, config, manifest.layers.map((l) => ({ path: `${dir}/blobs/sha256/${hexOf(l.digest)}`, desc: l })), names, opts, manifestBytes));
+    const layers = manifest.layers.map((l) => ({ name: blobName(l), source: () => tree.stream(blobName(l)), desc: l }));
+    results.push(await storeImage(store, configBytes, config, layers, names, opts, manifestBytes));
   }
   return results;
 }
@@ -196,7 +219,7 @@ async function storeImage(
   store: ImageStore,
   configBytes: Buffer,
   config: ImageConfig,
-  layers: { path: string; desc: Descriptor | null }[],
+  layers: { name: string; source: () => AsyncIterable<Uint8Array>; desc: Descriptor | null }[],
   names: string[],
   opts: { allowDevices: boolean },
   /** The archive's own manifest, byte for byte (an OCI layout's): kept, so the digest is kept. */
@@ -211,13 +234,13 @@ async function storeImage(
       continue;
     }
     const r = await applyLayer(store, {
-      source: fileSource(l.path),
+      source: l.source(),
       blob: l.desc ? { digest: l.desc.digest, size: l.desc.size } : "compute",
       diffId: config.rootfs.diff_ids[i]!,
       chainId: chain[i]!,
       allowDevices: opts.allowDevices,
       maxBytes: maxLayerBytes(),
-      what: `layer ${l.path.slice(l.path.lastIndexOf("/") + 1)}`,
+      what: `layer ${l.name}`,
     });
     reportSkipped(`layer ${i + 1}`, r);
     descs.push(l.desc ?? { mediaType: layerMediaType(r.compression), digest: r.blobDigest!, size: r.compressedSize });
@@ -365,7 +388,7 @@ export async function* saveArchive(store: ImageStore, images: { rec: ImageRecord
   const indexEntries: Descriptor[] = [];
   for (const { rec, names } of images) {
     const manifestBytes = store.readBlob(rec.manifest);
-    const manifest = parseJson(ManifestSchema, manifestBytes, `manifest ${rec.manifest}`);
+    const manifest = parseDocument(ManifestSchema, manifestBytes, "manifest", null, `manifest ${rec.manifest}`);
     yield* blobOnce(rec.manifest, () => manifestBytes);
     yield* blobOnce(manifest.config.digest, () => store.readBlob(manifest.config.digest));
     for (const l of manifest.layers) {

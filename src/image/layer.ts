@@ -44,6 +44,21 @@ export function detectCompression(head: Uint8Array): Compression {
   return "none";
 }
 
+/**
+ * zlib's own words ("incorrect data check") do not say that gzip's CRC failed; say it, and which
+ * check, so a corrupt download reads as one.
+ */
+export function describeDecompressionError(e: unknown, compression: Compression): Error {
+  const err = e as Error & { code?: string };
+  if (compression === "none" || typeof err?.code !== "string" || !/^(Z_|ZSTD_)/.test(err.code)) return err;
+  if (compression === "zstd") return new Error(`zstd: the compressed data is corrupt (${err.message})`);
+  const m = err.message;
+  if (/incorrect data check/.test(m)) return new Error("gzip: CRC-32 check failed: the compressed data is corrupt (incorrect data check)");
+  if (/incorrect length check/.test(m)) return new Error("gzip: length check failed (ISIZE): the data is corrupt");
+  if (/unexpected end of file/.test(m)) return new Error("gzip: the stream is truncated (unexpected end of file)");
+  return new Error(`gzip: the compressed data is corrupt (${m})`);
+}
+
 export interface LayerInput {
   /** The layer's bytes as stored (compressed or not). */
   source: AsyncIterable<Uint8Array>;
@@ -101,12 +116,19 @@ export async function applyLayer(store: ImageStore, input: LayerInput): Promise<
     const decoder =
       compression === "gzip" ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : compression === "zstd" ? zlib.createZstdDecompress({ chunkSize: 256 * 1024 }) : null;
     const out: AsyncIterable<Buffer> = decoder ? pipeline(rawStream, decoder, () => {}) : rawStream;
-    for await (const chunk of out) {
-      diff.update(chunk);
-      if (diff.bytes > input.maxBytes + 1024 * 1024) throw new Error(`${input.what}: larger than the limit of ${input.maxBytes} bytes uncompressed`);
-      parser.push(chunk);
+    try {
+      for await (const chunk of out) {
+        diff.update(chunk);
+        if (diff.bytes > input.maxBytes + 1024 * 1024) throw new Error(`larger than the limit of ${input.maxBytes} bytes uncompressed`);
+        parser.push(chunk);
+      }
+      parser.finish();
+    } catch (e) {
+      // Which layer, then what: "layer blobs/sha256/ab12…: gzip: CRC-32 check failed: …".
+      const inner = describeDecompressionError(e, compression);
+      if (inner instanceof SysError || (inner as Error).message.startsWith(input.what)) throw inner;
+      throw new Error(`${input.what}: ${(inner as Error).message}`);
     }
-    parser.finish();
     unpacker.finish();
     const stats = unpacker.stats;
     unpacker = null;

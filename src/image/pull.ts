@@ -8,8 +8,8 @@ import type { Progress } from "./progress";
 import { parseReference, refName, repoName, type Reference } from "./reference";
 import { RegistryClient, RegistryError } from "./registry";
 import {
-  formatPlatform, hostPlatform, ImageConfigSchema, IndexSchema, INDEX_TYPES, LAYER_TYPES, MANIFEST_TYPES, MEDIA, ManifestSchema,
-  parseJson, selectPlatform, type Descriptor, type ImageConfig, type Manifest, type Platform,
+  formatPlatform, hostPlatform, ImageConfigSchema, IndexSchema, INDEX_TYPES, kindOfMediaType, LAYER_TYPES, MANIFEST_TYPES, MEDIA, ManifestSchema,
+  parseDocument, parseJson, selectPlatform, type Descriptor, type ImageConfig, type Manifest, type Platform,
 } from "./schema";
 import type { ImageStore } from "./store";
 import { verifyContent } from "./store";
@@ -70,10 +70,13 @@ export async function resolveManifest(client: RegistryClient, ref: Reference, pl
   const top = await client.manifest(ref.digest ?? ref.tag!, ACCEPT);
   const topDigest = sha256(top.bytes);
   if (ref.digest) verifyContent(`manifest ${name}`, { digest: ref.digest }, topDigest, top.bytes.length);
-  const topType = mediaTypeOf(top.bytes, top.mediaType);
+  // The registry's Content-Type is the descriptor of what a tag names: it decides the kind, as in
+  // containerd; the document's own fields only where the header names neither kind.
+  const header = kindOfMediaType(top.mediaType) ? top.mediaType : null;
+  const topType = header ?? mediaTypeOf(top.bytes, top.mediaType);
   checkMediaType(topType, [...INDEX_TYPES, ...MANIFEST_TYPES], `manifest ${name}`);
   if (INDEX_TYPES.includes(topType)) {
-    const index = parseJson(IndexSchema, top.bytes, `image index ${name}`);
+    const index = parseDocument(IndexSchema, top.bytes, "index", header, `image index ${name}`);
     const chosen = selectPlatform(index, platform);
     if (!chosen) {
       const have = index.manifests.filter((m) => m.platform).map((m) => formatPlatform(m.platform!));
@@ -82,9 +85,11 @@ export async function resolveManifest(client: RegistryClient, ref: Reference, pl
     checkMediaType(chosen.mediaType, MANIFEST_TYPES, `manifest ${chosen.digest} in ${name}`);
     const m = await client.manifest(chosen.digest, [chosen.mediaType]);
     verifyContent(`manifest ${chosen.digest}`, chosen, sha256(m.bytes), m.bytes.length);
-    return { manifest: parseJson(ManifestSchema, m.bytes, `manifest ${chosen.digest}`), manifestBytes: m.bytes, manifestDigest: chosen.digest, topDigest, indexBytes: top.bytes };
+    const manifest = parseDocument(ManifestSchema, m.bytes, "manifest", chosen.mediaType, `manifest ${chosen.digest}`);
+    return { manifest, manifestBytes: m.bytes, manifestDigest: chosen.digest, topDigest, indexBytes: top.bytes };
   }
-  return { manifest: parseJson(ManifestSchema, top.bytes, `manifest ${name}`), manifestBytes: top.bytes, manifestDigest: topDigest, topDigest, indexBytes: null };
+  const manifest = parseDocument(ManifestSchema, top.bytes, "manifest", header, `manifest ${name}`);
+  return { manifest, manifestBytes: top.bytes, manifestDigest: topDigest, topDigest, indexBytes: null };
 }
 
 export function checkManifest(m: Manifest, what: string): void {

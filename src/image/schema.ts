@@ -86,12 +86,23 @@ export type ImageConfig = v.InferOutput<typeof ImageConfigSchema>;
 
 /** Parses JSON bytes with a schema; errors name what was being read. */
 export function parseJson<S extends v.GenericSchema>(schema: S, bytes: Uint8Array | string, what: string): v.InferOutput<S> {
-  let raw: unknown;
+  return checkSchema(schema, parseJsonValue(bytes, what), what);
+}
+
+function parseJsonValue(bytes: Uint8Array | string, what: string): unknown {
   try {
-    raw = JSON.parse(typeof bytes === "string" ? bytes : Buffer.from(bytes).toString("utf8"));
-  } catch (e) {
-    throw new Error(`${what}: not valid JSON (${(e as Error).message})`);
+    return JSON.parse(typeof bytes === "string" ? bytes : Buffer.from(bytes).toString("utf8"));
+  } catch {
+    // Not the parser's message: it quotes the input, which may not be ours to show.
+    return invalidJson(what);
   }
+}
+
+function invalidJson(what: string): never {
+  throw new Error(`${what}: not valid JSON`);
+}
+
+function checkSchema<S extends v.GenericSchema>(schema: S, raw: unknown, what: string): v.InferOutput<S> {
   const r = v.safeParse(schema, raw);
   if (!r.success) {
     const issue = r.issues[0];
@@ -99,6 +110,45 @@ export function parseJson<S extends v.GenericSchema>(schema: S, bytes: Uint8Arra
     throw new Error(`${what}: invalid${path ? ` at ${path}` : ""}: ${issue.message}`);
   }
   return r.output;
+}
+
+export type DocumentKind = "manifest" | "index";
+
+/** Which kind a media type names, or null for one that names neither (application/json, say). */
+export function kindOfMediaType(mediaType: string | null | undefined): DocumentKind | null {
+  if (mediaType && MANIFEST_TYPES.includes(mediaType)) return "manifest";
+  if (mediaType && INDEX_TYPES.includes(mediaType)) return "index";
+  return null;
+}
+
+/**
+ * CVE-2021-41190 (OCI image spec 1.0.2): a document that could be read as a manifest and as an
+ * index lets two clients see two different images under one digest. Refused, as containerd, Docker
+ * and podman refuse it: a manifest with `manifests`, an index with `layers` or `config`, and a
+ * `mediaType` that disagrees with the descriptor (or HTTP header) that pointed at the document.
+ */
+export function checkDocumentKind(raw: unknown, kind: DocumentKind, descriptorType: string | null, what: string): void {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Error(`${what}: not a JSON object`);
+  const doc = raw as Record<string, unknown>;
+  if (kind === "manifest" && "manifests" in doc) throw new Error(`${what}: ambiguous document: a manifest with a "manifests" field (CVE-2021-41190), refused`);
+  if (kind === "index") {
+    const extra = ["layers", "config"].filter((k) => k in doc);
+    if (extra.length) throw new Error(`${what}: ambiguous document: an index with ${extra.map((k) => `a "${k}"`).join(" and ")} field (CVE-2021-41190), refused`);
+  }
+  const own = doc.mediaType;
+  if (own === undefined) return;
+  if (typeof own !== "string") throw new Error(`${what}: mediaType is not a string`);
+  if (descriptorType !== null && kindOfMediaType(descriptorType) !== null && own !== descriptorType) {
+    throw new Error(`${what}: its mediaType ${JSON.stringify(own)} disagrees with the descriptor's ${JSON.stringify(descriptorType)}, refused`);
+  }
+  if (kindOfMediaType(own) !== kind) throw new Error(`${what}: its mediaType ${JSON.stringify(own)} is not an image ${kind} type, refused`);
+}
+
+/** parseJson for manifests and indexes: the kind checks above first, on the document as sent. */
+export function parseDocument<S extends v.GenericSchema>(schema: S, bytes: Uint8Array, kind: DocumentKind, descriptorType: string | null, what: string): v.InferOutput<S> {
+  const raw = parseJsonValue(bytes, what);
+  checkDocumentKind(raw, kind, descriptorType, what);
+  return checkSchema(schema, raw, what);
 }
 
 /** The host's platform in OCI terms (GOARCH names). */

@@ -22,7 +22,7 @@ import { SysError } from "../errors";
 import * as v from "valibot";
 import { LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, flock } from "../../ffi/at";
 import { type Digest, hexOf, chainIds, DigestCounter } from "./digest";
-import { parseJson, ImageConfigSchema, ManifestSchema, type ImageConfig, type Manifest } from "./schema";
+import { parseDocument, parseJson, ImageConfigSchema, ManifestSchema, type ImageConfig, type Manifest } from "./schema";
 import { AT_FDCWD, statAt } from "../../ffi/at";
 
 export const DEFAULT_ROOT = "/var/lib/ctr";
@@ -380,7 +380,8 @@ export class ImageStore {
   }
 
   manifestOf(rec: ImageRecord): Manifest {
-    return parseJson(ManifestSchema, this.readBlob(rec.manifest), `manifest ${rec.manifest}`);
+    // Checked again on the way out: push and save must never send an ambiguous document.
+    return parseDocument(ManifestSchema, this.readBlob(rec.manifest), "manifest", null, `manifest ${rec.manifest}`);
   }
 
   configOf(rec: ImageRecord): ImageConfig {

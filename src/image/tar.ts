@@ -111,7 +111,11 @@ export class TarParser {
   /** Bytes of archive consumed: errors name the offset. */
   offset = 0;
 
-  constructor(private readonly sink: TarSink) {}
+  constructor(
+    private readonly sink: TarSink,
+    /** Refuse non-zero bytes after the end blocks (layers); a format sniff only lists names. */
+    private readonly refuseTrailing = true,
+  ) {}
 
   get ended(): boolean {
     return this.state === "end";
@@ -121,8 +125,15 @@ export class TarParser {
     let i = 0;
     while (i < chunk.length) {
       switch (this.state) {
-        case "end":
-          return; // trailing data after the end blocks is ignored, as tar does
+        case "end": {
+          // Zeros (tar's record padding) are fine. Anything else would be hashed into the layer's
+          // digest without ever being unpacked: refused, so a digest names exactly what runs.
+          const rest = chunk.subarray(i);
+          const at = this.refuseTrailing ? rest.findIndex((b) => b !== 0) : -1;
+          if (at >= 0) throw new TarError(`data after the end of the tar archive (a non-zero byte at offset ${this.offset + at})`);
+          this.offset += rest.length;
+          return;
+        }
         case "header": {
           const n = Math.min(BLOCK - this.headerFill, chunk.length - i);
           this.header.set(chunk.subarray(i, i + n), this.headerFill);

@@ -23,6 +23,8 @@ export interface UnpackOptions {
   allowDevices: boolean;
   /** Upper bound on the sum of file sizes: a decompression bomb stops here. */
   maxBytes: number;
+  /** What the tar is, in messages: a "layer" (the default), or an image "archive" being read. */
+  kind?: "layer" | "archive";
 }
 
 export interface UnpackStats {
@@ -54,10 +56,14 @@ export class LayerUnpacker implements TarSink {
 
   constructor(private readonly root: number, private readonly opts: UnpackOptions) {}
 
+  private get kind(): string {
+    return this.opts.kind ?? "layer";
+  }
+
   entry(e: TarEntry): void {
     this.stats.entries++;
     if (e.size > this.opts.maxBytes - this.stats.bytes) {
-      throw new TarError(`layer is larger than the limit of ${this.opts.maxBytes} bytes uncompressed (entry ${e.name})`);
+      throw new TarError(`${this.kind} is larger than the limit of ${this.opts.maxBytes} bytes uncompressed (entry ${e.name})`);
     }
     const parts = cleanName(e.name);
     if (parts.length === 0) return; // the root itself: its metadata belongs to the image's parent layer
@@ -102,9 +108,9 @@ export class LayerUnpacker implements TarSink {
         return;
       case "hardlink": {
         const target = cleanName(e.linkname);
-        if (target.length === 0) throw new TarError(`${e.name}: hardlink to the layer root`);
+        if (target.length === 0) throw new TarError(`${e.name}: hardlink to the ${this.kind} root`);
         const tbase = target.pop()!;
-        const missing = new TarError(`${e.name}: hardlink to ${e.linkname}, which is not in the layer`);
+        const missing = new TarError(`${e.name}: hardlink to ${e.linkname}, which is not in the ${this.kind}`);
         let tparent: number;
         try {
           tparent = this.parentDir(target, e.linkname, false);

@@ -6,7 +6,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseReference, refName, familiarRepo, isLocalRegistry } from "../../src/image/reference";
 import { chainIds, sha256 } from "../../src/image/digest";
-import { selectPlatform, parsePlatform, type Index } from "../../src/image/schema";
+import { checkDocumentKind, selectPlatform, parsePlatform, type Index } from "../../src/image/schema";
+import { memberName } from "../../src/image/foreign-tree";
+import { describeDecompressionError } from "../../src/image/layer";
 import { TarParser, tarHeader, tarPadding, TAR_END, type TarEntry } from "../../src/image/tar";
 import { parseChallenge } from "../../src/image/registry";
 import { imageProcess } from "../../src/cli/run-options";
@@ -233,5 +235,48 @@ describe("store lock", () => {
       collector.close();
       fs.rmSync(root, { recursive: true });
     }
+  });
+});
+
+describe("ambiguous documents (CVE-2021-41190)", () => {
+  const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+  const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+  test("a manifest with manifests, an index with layers or config, and a disagreeing mediaType are refused", () => {
+    expect(() => checkDocumentKind({ schemaVersion: 2, layers: [], manifests: [] }, "manifest", OCI_MANIFEST, "m")).toThrow('a manifest with a "manifests" field');
+    expect(() => checkDocumentKind({ schemaVersion: 2, manifests: [], config: {} }, "index", OCI_INDEX, "i")).toThrow('an index with a "config" field');
+    expect(() => checkDocumentKind({ mediaType: OCI_INDEX, layers: [] }, "manifest", OCI_MANIFEST, "m")).toThrow("disagrees with the descriptor's");
+    expect(() => checkDocumentKind({ mediaType: OCI_INDEX }, "manifest", null, "m")).toThrow("is not an image manifest type");
+    // A header that names no kind (application/json) is no descriptor.
+    expect(() => checkDocumentKind({ mediaType: OCI_MANIFEST, layers: [] }, "manifest", "application/json", "m")).not.toThrow();
+    expect(() => checkDocumentKind({ layers: [] }, "manifest", OCI_MANIFEST, "m")).not.toThrow();
+    expect(() => checkDocumentKind([], "index", null, "i")).toThrow("not a JSON object");
+  });
+});
+
+describe("archive member names", () => {
+  test("cleaned inside the archive; climbing out is null", () => {
+    expect(memberName("./a/./b/../c")).toBe("a/c");
+    expect(memberName("/abs/x")).toBe("abs/x");
+    expect(memberName("a/../../x")).toBeNull();
+    expect(memberName("..")).toBeNull();
+  });
+  test("non-zero data after a tar's end blocks is refused; zero padding is fine", () => {
+    const sink = { entry() {}, data() {}, entryEnd() {} };
+    const body = Buffer.concat([tarHeader({ name: "a", type: "file", mode: 0o644, size: 1 }), Buffer.from("x"), tarPadding(1), TAR_END]);
+    const padded = new TarParser(sink);
+    padded.push(Buffer.concat([body, Buffer.alloc(8192)]));
+    padded.finish();
+    expect(() => new TarParser(sink).push(Buffer.concat([body, Buffer.from("junk")]))).toThrow(`data after the end of the tar archive (a non-zero byte at offset ${body.length})`);
+    // A format sniff only lists names.
+    expect(() => new TarParser(sink, false).push(Buffer.concat([body, Buffer.from("junk")]))).not.toThrow();
+  });
+  test("zlib's words become gzip's: CRC, length, truncation", () => {
+    const z = (message: string, code = "Z_DATA_ERROR") => Object.assign(new Error(message), { code });
+    expect(describeDecompressionError(z("incorrect data check"), "gzip").message).toContain("gzip: CRC-32 check failed");
+    expect(describeDecompressionError(z("incorrect length check"), "gzip").message).toContain("gzip: length check failed");
+    expect(describeDecompressionError(z("unexpected end of file", "Z_BUF_ERROR"), "gzip").message).toContain("gzip: the stream is truncated");
+    expect(describeDecompressionError(z("Data corruption detected", "ZSTD_error_corruption_detected"), "zstd").message).toContain("zstd: the compressed data is corrupt");
+    const other = new Error("ENOSPC");
+    expect(describeDecompressionError(other, "gzip")).toBe(other);
   });
 });
