@@ -36,7 +36,7 @@ const rc = (n: number | bigint): number => {
 export function openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
   const how = new BigUint64Array([BigInt(flags), BigInt(mode), BigInt(resolve)]);
   const p = cstr(path);
-  return rc(C.syscall(SYS.openat2, dirfd, BigInt(ptr(p)), BigInt(ptr(how)), 24, 0));
+  return rc(C.syscall(SYS.openat2, dirfd, BigInt(ptr(p)), BigInt(ptr(how)), 24));
 }
 
 export function openat(dirfd: number, path: string, flags: number, mode = 0): number {

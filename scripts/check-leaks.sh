@@ -5,7 +5,7 @@ set -u
 leaks=""
 m=$(awk '{print $5}' /proc/self/mountinfo | grep -E '^/tmp/ctr-test-' | head -5)
 [ -n "$m" ] && leaks+="mounts:\n$m\n"
-p=$(ps -eo pid,args | grep -E 'dist/ctr (run|init)|docker-registry serve .*ctr-test|token-proxy.ts' | grep -v grep | head -5)
+p=$(ps -eo pid,args | grep -E 'dist/ctr (run|init)|^ *[0-9]+ ctr monitor |docker-registry serve .*ctr-test|token-proxy.ts' | grep -v grep | head -5)
 [ -n "$p" ] && leaks+="processes:\n$p\n"
 c=$(find /sys/fs/cgroup -maxdepth 3 -type d -name 'ctr-test-*' 2>/dev/null | head -5)
 [ -n "$c" ] && leaks+="cgroups:\n$c\n"

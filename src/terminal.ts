@@ -1,12 +1,13 @@
-// The parent's side of a pseudo-terminal: the init opened the pair inside the container (console.ts);
-// ctr takes the master with pidfd_getfd and relays it to the caller's terminal, which it puts in raw
-// mode and always restores.
-import { out } from "./output";
-import * as fs from "node:fs";
+// The caller's terminal during `ctr run -t`: raw mode while the monitor relays the container's
+// pty (the relay itself is native), always restored; and its size, passed at start.
 import { ptr } from "bun:ffi";
 import { C } from "../ffi/libc";
-import { TCSANOW } from "../ffi/constants";
+import { TCSANOW, TIOCGWINSZ } from "../ffi/constants";
 
+export interface ConsoleSize {
+  rows: number;
+  cols: number;
+}
 
 /** Puts fd in raw mode; the returned function restores it (idempotent). */
 export function makeRaw(fd: number): () => void {
@@ -23,26 +24,12 @@ export function makeRaw(fd: number): () => void {
   };
 }
 
-/**
- * Parent side: copies stdin → master and master → stdout until the container side closes
- * (reads on the master then fail with EIO). Resolves when all output has been written.
- */
-export async function relayConsole(master: number, stdinOpen: boolean): Promise<void> {
-  if (stdinOpen) {
-    process.stdin.on("data", (chunk: Buffer) => {
-      try {
-        fs.writeSync(master, chunk);
-      } catch {
-        /* the container closed its terminal */
-      }
-    });
-    process.stdin.resume();
-  }
-  const fromConsole = fs.createReadStream("", { fd: master, autoClose: false, highWaterMark: 65536 });
-  await new Promise<void>((resolve) => {
-    fromConsole.on("data", (chunk) => out(chunk));
-    fromConsole.on("error", () => resolve()); // EIO: the slave side is gone
-    fromConsole.on("end", () => resolve());
-  });
-  if (stdinOpen) process.stdin.pause();
+export function getWinsize(fd: number): ConsoleSize | null {
+  const ws = new Uint16Array(4);
+  if (C.ioctl(fd, TIOCGWINSZ, ptr(ws)) < 0) return null;
+  return { rows: ws[0]!, cols: ws[1]! };
+}
+
+export function isTerminal(fd: number): boolean {
+  return getWinsize(fd) !== null;
 }

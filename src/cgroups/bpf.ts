@@ -1,20 +1,8 @@
 // cgroup v2 has no devices files: device access is decided by an eBPF program of type
 // BPF_PROG_TYPE_CGROUP_DEVICE attached to the cgroup (as runc and crun do). This assembles the
-// allow list into one: the default is deny, each rule is a block that returns 1 on a match.
-import { ptr } from "bun:ffi";
-import { C } from "../../ffi/libc";
-import { lastErrno } from "../../ffi/errno";
-import { cstr } from "../../ffi/cstring";
-import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "../../ffi/constants";
-import { SysError } from "../errors";
+// allow list into one: the default is deny, each rule is a block that returns 1 on a match. The
+// monitor loads and attaches it (BPF_PROG_LOAD, BPF_PROG_ATTACH with BPF_F_ALLOW_MULTI) as an op.
 import type { DeviceRule } from "./devices";
-
-const BPF_SYSCALL = process.arch === "arm64" ? 280 : 321;
-const BPF_PROG_LOAD = 5;
-const BPF_PROG_ATTACH = 8;
-const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
-const BPF_CGROUP_DEVICE = 6;
-const BPF_F_ALLOW_MULTI = 2;
 
 // struct bpf_cgroup_dev_ctx { u32 access_type; u32 major; u32 minor; }, access_type = access << 16 | type
 const DEV_BLOCK = 1;
@@ -62,46 +50,4 @@ export function encode(prog: Insn[]): Buffer {
     buf.writeInt32LE(imm, i * 8 + 4);
   });
   return buf;
-}
-
-function bpf(cmd: number, attr: Buffer, what: string): number {
-  const rc = Number(C.syscall(BPF_SYSCALL, cmd, BigInt(ptr(attr)), attr.length, 0));
-  if (rc < 0) throw new SysError("bpf", lastErrno(), what);
-  return rc;
-}
-
-/** Loads the allow list as a device program and attaches it to the cgroup directory. */
-export function attachDeviceFilter(cgroupDir: string, rules: readonly DeviceRule[]): void {
-  const insns = encode(deviceProgram(rules));
-  const license = cstr("Apache");
-  const log = Buffer.alloc(65536);
-  const load = Buffer.alloc(128);
-  load.writeUInt32LE(BPF_PROG_TYPE_CGROUP_DEVICE, 0);
-  load.writeUInt32LE(insns.length / 8, 4);
-  load.writeBigUInt64LE(BigInt(ptr(insns)), 8);
-  load.writeBigUInt64LE(BigInt(ptr(license)), 16);
-  load.writeUInt32LE(1, 24); // log_level: the verifier says why, if it refuses
-  load.writeUInt32LE(log.length, 28);
-  load.writeBigUInt64LE(BigInt(ptr(log)), 32);
-  let progFd: number;
-  try {
-    progFd = bpf(BPF_PROG_LOAD, load, "BPF_PROG_LOAD (device filter)");
-  } catch (e) {
-    const text = log.toString("utf8", 0, Math.max(0, log.indexOf(0))).trim();
-    throw text ? new Error(`${(e as Error).message}: ${text.split("\n").slice(-3).join(" | ")}`) : e;
-  }
-  const dirPath = cstr(cgroupDir);
-  const dirFd = C.open(ptr(dirPath), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  try {
-    if (dirFd < 0) throw new SysError("open", lastErrno(), cgroupDir);
-    const attach = Buffer.alloc(32);
-    attach.writeUInt32LE(dirFd, 0);
-    attach.writeUInt32LE(progFd, 4);
-    attach.writeUInt32LE(BPF_CGROUP_DEVICE, 8);
-    attach.writeUInt32LE(BPF_F_ALLOW_MULTI, 12);
-    bpf(BPF_PROG_ATTACH, attach, `BPF_PROG_ATTACH ${cgroupDir}`);
-  } finally {
-    if (dirFd >= 0) C.close(dirFd);
-    C.close(progFd); // the attachment holds the program for the cgroup's lifetime
-  }
 }

@@ -1,66 +1,12 @@
-// What v1 and v2 do alike: create the planned directories, write the planned values, add a pid,
-// and take directories down once they hold no process.
-import { killPid, makeDir, readTextFile, removeDir, writeTextFile } from "../../ffi/files";
+// Taking a container's cgroup down from TypeScript: only when its monitor could not (it was
+// killed), and for stale cgroups of containers whose monitor and ctr were both killed. The normal
+// path is the monitor's list 2 (cgroups/ops.ts).
+import { killPid, readTextFile, removeDir, writeTextFile } from "../../ffi/files";
 import { errnoName } from "../../ffi/errno";
 import type { CgroupPlan } from "./plan";
 
-export interface OomInfo {
-  killed: boolean;
-  /** The memory limit in bytes, when one was set. */
-  limit: number | null;
-}
-
-export interface CgroupManager {
-  readonly plan: CgroupPlan;
-  /** mkdir and write every limit: all before the init is added, so no window runs unlimited. */
-  create(): void;
-  addProcess(pid: number): void;
-  oom(): OomInfo;
-  /** Kill whatever is left and rmdir; also the ancestors ctr made, when empty. */
-  remove(): void;
-}
-
-/** What v1 and v2 do the same way; they differ in OOM accounting and removal. */
-export abstract class PlannedCgroup implements CgroupManager {
-  constructor(readonly plan: CgroupPlan) {}
-  create(): void {
-    createDirs(this.plan);
-    applyWrites(this.plan);
-  }
-  addProcess(pid: number): void {
-    addPid(this.plan.own, pid);
-  }
-  abstract oom(): OomInfo;
-  abstract remove(): void;
-}
-
 export class CgroupError extends Error {
   override name = "CgroupError";
-}
-
-export function createDirs(plan: CgroupPlan): void {
-  for (const d of plan.dirs) {
-    const rc = makeDir(d.path, 0o755);
-    if (rc === -17 /* EEXIST */ && !d.own) continue;
-    if (rc < 0) throw new CgroupError(`mkdir ${d.path}: ${errnoName(-rc)}`);
-  }
-}
-
-export function applyWrites(plan: CgroupPlan): void {
-  for (const w of plan.writes) {
-    const rc = writeTextFile(w.path, w.value);
-    if (rc === 0) continue;
-    const file = w.path.slice(w.path.lastIndexOf("/") + 1);
-    if (rc === -2 /* ENOENT */) throw new CgroupError(`${w.flag}: ${file} is not available on this host (${w.path})`);
-    throw new CgroupError(`${w.flag}: write ${JSON.stringify(w.value)} to ${w.path}: ${errnoName(-rc)}`);
-  }
-}
-
-export function addPid(dirs: string[], pid: number): void {
-  for (const dir of dirs) {
-    const rc = writeTextFile(`${dir}/cgroup.procs`, String(pid));
-    if (rc < 0) throw new CgroupError(`write ${pid} to ${dir}/cgroup.procs: ${errnoName(-rc)}`);
-  }
 }
 
 export function pidsIn(dir: string): number[] {
@@ -79,7 +25,12 @@ export function removeWhenEmpty(dir: string, killLeft: boolean): void {
   }
 }
 
-/** The ancestors ctr created go too, if nothing else lives there (another container may). */
-export function removeEmptyAncestors(plan: CgroupPlan): void {
+/** Kill whatever is left, rmdir the container's directories and the ancestors ctr made, if empty. */
+export function removeCgroup(plan: CgroupPlan): void {
+  for (const dir of plan.own) {
+    // cgroup.kill (5.14+) kills every process in the subtree at once; else one by one.
+    const viaKill = plan.version === "v2" && writeTextFile(`${dir}/cgroup.kill`, "1") === 0;
+    removeWhenEmpty(dir, !viaKill);
+  }
   for (const d of [...plan.dirs].reverse()) if (!d.own) removeDir(d.path); // ENOTEMPTY/EBUSY: in use
 }

@@ -1,20 +1,12 @@
 // Pure: (host, container id, parent, resources) → the directories and file writes of the container's
-// cgroup, in order. --dry-run prints exactly this; v1.ts/v2.ts carry it out.
+// cgroup, in order. --dry-run prints exactly this; the monitor carries it out (ops.ts).
+import type { CgroupPlan } from "./schema";
 import { UsageError } from "../errors";
 import type { CgroupHost } from "./host";
 import { parseCpuList, v1Writes, v2Writes, type Resources } from "./resources";
-import { DEFAULT_DEVICE_RULES, v1DeviceWrites, type DeviceRule } from "./devices";
+import { DEFAULT_DEVICE_RULES, v1DeviceWrites } from "./devices";
 
-export interface CgroupPlan {
-  version: "v1" | "v2";
-  /** Directories to create, ancestors first; the container's own are `own`. */
-  dirs: { path: string; own: boolean }[];
-  writes: { path: string; value: string; flag: string }[];
-  /** The container's own directories: where the init's pid goes, and what removal takes down. */
-  own: string[];
-  /** v2: the device allow list, attached as an eBPF program (null: no filter, --privileged). */
-  devices: DeviceRule[] | null;
-}
+export type { CgroupPlan } from "./schema";
 
 /** Controllers every container joins, when the host has them (v1: one hierarchy each). */
 const V1_BASE = ["memory", "pids", "cpu", "cpuacct", "blkio", "cpuset"];

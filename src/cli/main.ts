@@ -25,6 +25,7 @@ const subCommands: Record<string, CommandDef | (() => Promise<CommandDef>)> = {
   login: images("login"),
   logout: images("logout"),
   image: () => import("../commands/image-group").then((m: Group) => m.imageCommand as CommandDef),
+  "container-exited": () => import("../commands/container-exited").then((m) => m.containerExitedCommand as CommandDef),
 };
 
 /** `ctr --root DIR CMD ...`: the global form of --root, as podman has it. */

@@ -5,9 +5,11 @@ import { normalizeParent, parseResources } from "../cgroups/index";
 import { parseCpuList } from "../cgroups/resources";
 import * as v from "valibot";
 import { UsageError } from "../errors";
-import { DEFAULT_PATH, type RunOptions } from "../plan/plan";
-import type { Rlimit } from "../plan/schema";
-import type { OverlayRootfs } from "../plan/plan";
+import type { RunOptions } from "../plan/container";
+import { DEFAULT_PATH } from "../plan/process";
+import type { OverlayRootfs } from "../plan/rootfs";
+import type { Rlimit, SeccompChoice } from "../plan/schema";
+import { parseSeccompOption } from "../seccomp/index";
 import type { ImageConfig } from "../image/schema";
 import { parseUserSpec } from "../user";
 import type { FlagDefs, ParsedCommandLine } from "./argv";
@@ -32,7 +34,7 @@ export const RUN_FLAGS = {
   privileged: { type: "boolean", description: "Give all capabilities, no masked paths, writable /sys" },
   "cap-add": { type: "string", multiple: true, description: "Add a capability (or ALL)", valueHint: "CAP" },
   "cap-drop": { type: "string", multiple: true, description: "Drop a capability (or ALL)", valueHint: "CAP" },
-  "security-opt": { type: "string", multiple: true, description: "Security options: no-new-privileges[=true|false]", valueHint: "OPT" },
+  "security-opt": { type: "string", multiple: true, description: "Security options: no-new-privileges[=true|false], seccomp=unconfined|PROFILE.json", valueHint: "OPT" },
   ulimit: { type: "string", multiple: true, description: "Set a resource limit: NAME=SOFT[:HARD]", valueHint: "NAME=SOFT[:HARD]" },
   memory: { type: "string", alias: "m", description: "Memory limit (b, k, m, g)", valueHint: "BYTES" },
   "memory-swap": { type: "string", description: "Memory plus swap limit; -1 for unlimited swap", valueHint: "BYTES" },
@@ -106,14 +108,17 @@ export function mergeEnv(entries: string[]): string[] {
   return [...map.values()];
 }
 
-export function parseSecurityOpts(values: string[]): { noNewPrivileges: boolean | null } {
+export function parseSecurityOpts(values: string[]): { noNewPrivileges: boolean | null; seccomp: SeccompChoice | null } {
   let noNewPrivileges: boolean | null = null;
+  let seccomp: SeccompChoice | null = null;
   for (const opt of values) {
-    const m = /^no-new-privileges(?:[=:](true|false))?$/.exec(opt);
-    if (!m) throw new UsageError(`--security-opt: unsupported option ${JSON.stringify(opt)} (supported: no-new-privileges[=true|false])`);
-    noNewPrivileges = m[1] !== "false";
+    const nnp = /^no-new-privileges(?:[=:](true|false))?$/.exec(opt);
+    const sc = /^seccomp[=:](.+)$/.exec(opt);
+    if (nnp) noNewPrivileges = nnp[1] !== "false";
+    else if (sc) seccomp = parseSeccompOption(sc[1]!);
+    else throw new UsageError(`--security-opt: unsupported option ${JSON.stringify(opt)} (supported: no-new-privileges[=true|false], seccomp=unconfined|PROFILE.json)`);
   }
-  return { noNewPrivileges };
+  return { noNewPrivileges, seccomp };
 }
 
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -237,7 +242,7 @@ export function buildRunRequest(
     },
   );
   const cgroupParent = normalizeParent(one("cgroup-parent") ?? "/ctr");
-  const { noNewPrivileges } = parseSecurityOpts(many("security-opt"));
+  const { noNewPrivileges, seccomp } = parseSecurityOpts(many("security-opt"));
 
   return {
     interactive: flag("interactive"),
@@ -259,6 +264,7 @@ export function buildRunRequest(
       capAdd: many("cap-add"),
       capDrop: many("cap-drop"),
       noNewPrivileges,
+      seccomp,
       ulimits,
       nofileHard: ctx.nofileHard,
       resources,

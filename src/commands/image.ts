@@ -14,7 +14,7 @@ import type { ImageStore } from "../image/store";
 import type { FlagDefs } from "../cli/argv";
 import { saveCredentials, parseCreds } from "../image/auth";
 import { RegistryClient } from "../image/registry";
-import { formatBytes } from "../container/run";
+import { formatBytes } from "../units";
 
 export const PULL_FLAGS = {
   platform: { type: "string", description: "Platform to pull from a multi-platform image (default: the host's)", valueHint: "OS/ARCH[/VARIANT]" },

@@ -1,21 +1,20 @@
+// `ctr run`: flags → request → (image) → the container's start and wait (container/run.ts).
 import { out } from "../output";
 import type { CommandDef } from "citty";
 import { parseCommandLine, toCittyArgs } from "../cli/argv";
 import { buildRunRequest, RUN_FLAGS, type RunImage } from "../cli/run-options";
-import { runContainer } from "../container/run";
-import { log, setLogLevel, sinceStart } from "../log";
-import { planContainer } from "../plan/plan";
-import { formatPlan } from "../plan/format";
+import { runContainer, foregroundProgram } from "../container/run";
+import { containerDir, createContainerDir, stateRoot } from "../container/state";
+import { removeContainerFiles } from "../container/remove";
+import { log, setLogLevel } from "../log";
+import { planContainer } from "../plan/container";
+import { formatProgram } from "../stage/format";
 import { LinuxSys } from "../sys/linux";
 import { traced } from "../sys/trace";
-import { getWinsize } from "../console";
+import { getWinsize } from "../terminal";
 import { RLIMIT_NOFILE } from "../../ffi/constants";
 import { detectCgroupHost } from "../cgroups/index";
 import { UsageError } from "../errors";
-import { planNamespaces } from "../plan/plan";
-import { spawnInit, type InitProcess } from "../process/spawn";
-import { killInit } from "../container/run";
-import { isDebug } from "../log";
 import type { ImageStore } from "../image/store";
 
 // A citty command definition; citty itself is loaded only to render help (cli/main.ts).
@@ -30,36 +29,19 @@ export const runCommand = {
     const hard = sys.getrlimit(RLIMIT_NOFILE).hard;
     const cgroups = detectCgroupHost();
     const dryRun = cl.booleans["dry-run"] ?? false;
+    const root = stateRoot(cl.strings.root?.[0]);
 
     // The image store is loaded only for images: --rootfs stays on the lean path.
     let store: ImageStore | null = null;
     let image: (RunImage & { id: string }) | undefined;
-    let releaseImage = () => {};
     let images: typeof import("../image/run-image") | undefined;
-    let early: InitProcess | undefined;
-    let handedOver = false;
-    const step = (m: string) => log.debug(`[${sinceStart()}] ${m}`);
     try {
       if (cl.strings.rootfs === undefined) {
         const ref = cl.rest[0];
         if (ref === undefined) throw new UsageError("no image given: ctr run [flags] IMAGE [CMD [ARG...]], or ctr run --rootfs DIR CMD");
-        if (!dryRun) {
-          // The init boots (a whole Bun start) while the store is read: it needs only its
-          // namespaces now, and waits for the plan.
-          const network = cl.strings.network?.[0] === "host" ? "host" : "none";
-          const stdin = cl.booleans.interactive && !cl.booleans.tty ? "inherit" : "ignore";
-          early = spawnInit(sys, planNamespaces({ network }), stdin, isDebug(), step);
-        }
-        step("loading the image store");
         images = await import("../image/run-image");
-        step("store module loaded");
-        store = images.openStoreFor(cl.strings.root?.[0]);
-        step("store open");
-        image = await images.imageForRun(store, ref, {
-          pull: cl.strings.pull?.[0] ?? "missing",
-          platform: cl.strings.platform?.[0],
-        });
-        step(`image ${image.id.slice(7, 19)} resolved`);
+        store = images.openStoreFor(root);
+        image = await images.imageForRun(store, ref, { pull: cl.strings.pull?.[0] ?? "missing", platform: cl.strings.platform?.[0] });
       }
       const req = buildRunRequest(cl, {
         hostEnv: process.env,
@@ -68,23 +50,29 @@ export const runCommand = {
         hostCpus: cgroups.cpus,
         image,
       });
+      const o = req.options;
+      const run = { options: o, interactive: req.interactive, root, dir: containerDir(root, o.id), image: image ? { id: image.id, name: image.name } : null, cgroups };
       if (dryRun) {
-        const plan = planContainer(req.options, cgroups);
-        out(formatPlan(plan) + "\n");
-        log.debug(JSON.stringify(plan, null, 2));
+        const plan = planContainer(o, cgroups);
+        const program = foregroundProgram(sys, plan, run);
+        out(formatProgram(o.id, plan.namespaces, program) + "\n");
+        log.debug(JSON.stringify(program, (_, x) => (x instanceof Uint8Array ? `<${x.length} bytes>` : x), 2));
         return 0;
       }
-      if (images && store && image) {
-        releaseImage = images.prepareContainer(store, image.id, req.options);
-        // The container's row protects its layers from here: the lookup's lock can go.
-        store.unlock();
-        step("container layers ready");
+      createContainerDir(root, o.id);
+      let forgetImage = () => {};
+      try {
+        if (images && store && image) {
+          forgetImage = images.prepareContainer(store, image.id, o, run.dir);
+          // The container's row protects its layers from here: the lookup's lock can go.
+          store.unlock();
+        }
+        return await runContainer(sys, run);
+      } finally {
+        removeContainerFiles(run.dir);
+        forgetImage();
       }
-      handedOver = true;
-      return await runContainer(sys, req.options, req.interactive, cgroups, early);
     } finally {
-      if (early && !handedOver) await killInit(early);
-      releaseImage();
       store?.close();
     }
   },

@@ -1,139 +1,161 @@
-// `ctr run`: plan → spawn the init → hand it the plan → relay the terminal and signals → exit code.
+// `ctr run` in the foreground: plan → state directory → the monitor runs the program (cgroup,
+// clone, stage, exec) → ctr forwards signals and waits → exit code. The monitor relays a -t
+// console itself; ctr only puts the caller's terminal in raw mode and restores it.
 import { SIGNALS } from "../../ffi/constants";
+import { plannedMemoryLimit, removeCgroup, sweepStaleCgroups, type CgroupHost } from "../cgroups/index";
 import { EXIT, ExitError } from "../errors";
-import { isDebug, log, sinceStart } from "../log";
-import { planContainer, type RunOptions } from "../plan/plan";
-import { cgroupManager, sweepStaleCgroups, type CgroupHost, type CgroupManager } from "../cgroups/index";
-import { spawnInit, type InitProcess } from "../process/spawn";
+import { isDebug, log } from "../log";
+import { planContainer, type ContainerPlan, type RunOptions } from "../plan/container";
+import { describeOp, failureMessage } from "../stage/describe";
+import { spawnMonitor, type MonitorEvent, type MonitorProcess } from "../stage/monitor";
+import type { MonitorFlag } from "../stage/opcodes";
+import { LISTS, type Program } from "../stage/ops";
+import { availableCapabilities, containerProgram } from "../stage/program";
 import type { Sys } from "../sys/sys";
-import { getWinsize, setWinsize } from "../console";
+import { isTerminal, makeRaw } from "../terminal";
+import { statePaths, writeConfig, type ContainerConfig } from "./state";
+import { formatBytes } from "../units";
 
 /** Signals a user sends to `ctr run` that belong to the container (as `docker run --sig-proxy`). */
 export const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
-/**
- * `early`: an init already spawned (by `ctr run IMAGE`, so that it boots while the image store is
- * read); it waits for its plan and is killed if anything fails first.
- */
-export async function runContainer(sys: Sys, options: RunOptions, interactive: boolean, cgroups: CgroupHost, early?: InitProcess): Promise<number> {
-  const debug = isDebug();
-  const step = (m: string) => log.debug(`[${sinceStart()}] ${m}`);
-  const plan = planContainer(options, cgroups);
-  step("plan computed");
+export interface ForegroundRun {
+  options: RunOptions;
+  interactive: boolean;
+  /** The state root and this container's directory in it (already made). */
+  root: string;
+  dir: string;
+  image: ContainerConfig["image"];
+  cgroups: CgroupHost;
+}
 
-  // The cgroup exists, with every limit written, before any process of the container does.
+/** The program of a foreground run, as --dry-run prints it and as it runs. */
+export function foregroundProgram(sys: Sys, plan: ContainerPlan, run: Pick<ForegroundRun, "options" | "interactive" | "root" | "dir" | "cgroups">): Program {
+  const flags: MonitorFlag[] = ["foreground"];
+  if (run.options.tty) flags.push("tty");
+  if (run.options.tty && run.interactive) flags.push("stdin");
+  if (isDebug()) flags.push("debug");
+  const paths = statePaths(run.dir);
+  return containerProgram(plan, { available: availableCapabilities((c) => sys.capBoundingHas(c)), cgroups: run.cgroups }, {
+    flags,
+    pidfile: paths.pids,
+    log: null,
+    exitFile: paths.exit,
+    // Only if ctr itself is gone when the container ends (killed): then the monitor's exit command
+    // removes the container, as ctr would have.
+    exitCommand: { args: [process.execPath, "--root", run.root, "container-exited", run.options.id], env: [] },
+  });
+}
+
+export async function runContainer(sys: Sys, run: ForegroundRun): Promise<number> {
+  const o = run.options;
+  const plan = planContainer(o, run.cgroups);
+  const step = (m: string) => log.debug(`[${performance.now().toFixed(2)}ms] ${m}`);
   const staleAge = Number(process.env.CTR_STALE_CGROUP_AGE ?? 10);
-  for (const dir of sweepStaleCgroups(cgroups, options.cgroupParent, staleAge)) log.debug(`removed stale cgroup ${dir}`);
-  step("stale cgroups swept");
-  const cgroup = cgroupManager(plan.cgroup!, cgroups);
-  try {
-    cgroup.create();
-  } catch (e) {
-    removeCgroup(cgroup);
-    if (early) await killInit(early);
-    throw e;
-  }
-  step(`cgroup ${plan.cgroup!.version} created: ${plan.cgroup!.own.join(" ")}`);
+  for (const dir of sweepStaleCgroups(run.cgroups, o.cgroupParent, staleAge)) log.debug(`removed stale cgroup ${dir}`);
+  const program = foregroundProgram(sys, plan, run);
+  writeConfig(run.dir, {
+    id: o.id,
+    name: null,
+    created: new Date().toISOString(),
+    image: run.image,
+    rootfs: o.rootfs,
+    hostname: o.hostname,
+    autoRemove: true,
+    namespaces: plan.namespaces,
+    cgroup: plan.cgroup,
+    privileged: plan.privileged,
+    process: plan.process,
+  });
+  step("plan, program and state written");
 
-  let init: InitProcess | undefined = early;
-  try {
-    init ??= spawnInit(sys, plan.namespaces, interactive && !options.tty ? "inherit" : "ignore", debug, step);
-    // Before the plan is sent, so the init can do nothing yet: no window outside the cgroup.
-    cgroup.addProcess(init.pid);
-  } catch (e) {
-    if (init) await killInit(init);
-    removeCgroup(cgroup);
-    throw e;
-  }
   const cleanups: (() => void)[] = [];
+  let monitor: MonitorProcess | undefined;
   try {
+    if (o.tty && isTerminal(0)) cleanups.push(makeRaw(0));
+    monitor = await spawnMonitor(sys, program, { id: o.id, stdio: [run.interactive ? "inherit" : "ignore", "inherit", "inherit"] });
+    const channel = monitor.channel;
     // Forwarding starts before the container can run anything: a signal to ctr is never left to
-    // its default action while a container process exists (during setup it ends the init).
+    // its default action while a container process exists.
     for (const name of FORWARDED_SIGNALS) {
-      const forward = () => {
-        try {
-          sys.kill(init.pid, SIGNALS[name]!);
-        } catch {
-          /* already gone */
-        }
-      };
+      const forward = () => channel.send(`signal ${SIGNALS[name]}`);
       process.on(name, forward);
       cleanups.push(() => process.off(name, forward));
     }
-
-    init.sync.send({ type: "plan", plan });
-    let master = -1;
-    for (let msg = init.sync.receive(); msg !== null; msg = init.sync.receive()) {
-      if (msg.type === "log") log.debug(`[init +${msg.ms}ms] ${msg.message}`);
-      else if (msg.type === "console") {
-        const pidfd = sys.pidfdOpen(init.pid);
-        try {
-          master = sys.pidfdGetfd(pidfd, msg.fd);
-        } finally {
-          sys.close(pidfd);
-        }
-        cleanups.push(() => sys.close(master));
-        init.sync.send({ type: "console-ack" });
-      } else if (msg.type === "error") {
-        await init.proc.exited;
-        throw new ExitError(msg.message, msg.exitCode);
-      }
+    step("monitor spawned");
+    const events = new EventLog(program, step);
+    for (let e = channel.next(); e !== null; e = channel.next()) {
+      events.add(e);
+      if (e.type === "running" || e.type === "exited") break;
     }
-    step("init exec'd the command");
-
-    let relay: Promise<void> = Promise.resolve();
-    if (master >= 0) {
-      // Only -t needs the relay (and its node:fs streams): load it only then.
-      const { makeRaw, relayConsole } = await import("../terminal");
-      if (process.stdin.isTTY) cleanups.push(makeRaw(0));
-      const resize = () => {
-        const size = getWinsize(0) ?? getWinsize(1);
-        if (size) setWinsize(sys, master, size);
-      };
-      process.on("SIGWINCH", resize);
-      cleanups.push(() => process.off("SIGWINCH", resize));
-      relay = relayConsole(master, interactive);
-    }
-
-    await init.proc.exited;
-    await relay;
+    const code = await monitor.proc.exited;
+    for (let e = channel.next(false); e !== null; e = channel.next(false)) events.add(e);
     step("container exited");
-    const { exitCode, signalCode } = init.proc;
-    if (signalCode === "SIGKILL") {
-      const oom = cgroup.oom();
-      if (oom.killed) {
-        log.error(`container killed: out of memory${oom.limit === null ? "" : ` (limit ${formatBytes(oom.limit)})`}`);
-      }
+    if (monitor.proc.signalCode) {
+      // The monitor was killed: its list 2 never ran.
+      if (plan.cgroup) removeCgroup(plan.cgroup);
+      throw new ExitError(`the container's monitor was killed (${monitor.proc.signalCode})`, EXIT.CTR_FAILED);
     }
-    if (signalCode) return 128 + (SIGNALS[signalCode] ?? 0);
-    return exitCode ?? EXIT.CTR_FAILED;
+    events.throwFailure();
+    const exited = events.exited;
+    if (exited && exited.oomKills > 0 && exited.signal === 9) {
+      const limit = plan.cgroup ? plannedMemoryLimit(plan.cgroup) : null;
+      log.error(`container killed: out of memory${limit === null ? "" : ` (limit ${formatBytes(limit)})`}`);
+    }
+    return exited?.exitCode ?? code;
   } finally {
     for (const c of cleanups.reverse()) c();
-    // init.sync.fd belongs to Bun.spawn (its extra stdio socket): Bun closes it, and aborts if we did.
-    if (init.proc.exitCode === null && init.proc.signalCode === null) await killInit(init);
-    removeCgroup(cgroup);
-    step("cgroup removed");
   }
 }
 
-export async function killInit(init: InitProcess): Promise<void> {
-  init.proc.kill(9);
-  await init.proc.exited;
-}
+/** What the monitor reported during a start: debug lines as they come, the first failure kept. */
+export class EventLog {
+  exited: Extract<MonitorEvent, { type: "exited" }> | null = null;
+  started: Extract<MonitorEvent, { type: "started" }> | null = null;
+  private failure: Extract<MonitorEvent, { type: "error" }> | null = null;
+  private t0: number | null = null;
 
-/** Removal must not hide the error that got us here; a failure to remove is reported on its own. */
-function removeCgroup(cgroup: CgroupManager): void {
-  try {
-    cgroup.remove();
-  } catch (e) {
-    log.error(`cleanup: ${(e as Error).message}`);
-    process.exitCode = EXIT.CTR_FAILED;
-  }
-}
+  constructor(
+    private readonly program: Program,
+    private readonly step: (m: string) => void,
+  ) {}
 
-export function formatBytes(n: number): string {
-  for (const [unit, size] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) {
-    if (n >= size) return `${+(n / size).toFixed(2)} ${unit}`;
+  add(e: MonitorEvent): void {
+    switch (e.type) {
+      case "started":
+        this.started = e;
+        this.t0 = e.t0;
+        this.step(`monitor pid ${e.monitorPid}, container pid ${e.containerPid}`);
+        break;
+      case "done": {
+        // Times from the monitor's own start: what the native side costs, op by op.
+        this.t0 ??= e.ns;
+        const op = this.program[LISTS[e.list] ?? "setup"][e.index];
+        this.step(`[${e.list === 0 ? "monitor" : "stage"} +${((e.ns - this.t0) / 1e6).toFixed(2)}ms] ${op ? describeOp(op) : `op ${e.index}`}`);
+        break;
+      }
+      case "error":
+        this.failure ??= e;
+        break;
+      case "running":
+        this.step("the container's command was exec'd");
+        break;
+      case "exited":
+        this.exited = e;
+        break;
+      case "teardown-error": {
+        const op = this.program.teardown[e.index];
+        log.error(`cleanup: ${op ? failureMessage(op, e.errno, 0, 0) : `op ${e.index}: errno ${e.errno}`}`);
+        process.exitCode = EXIT.CTR_FAILED;
+        break;
+      }
+    }
   }
-  return `${n} B`;
+
+  throwFailure(): void {
+    const f = this.failure;
+    if (!f) return;
+    const op = this.program[LISTS[f.list] ?? "setup"][f.index];
+    throw new ExitError(failureMessage(op, f.errno, f.exitCode, f.detail), f.exitCode);
+  }
 }

@@ -8,7 +8,7 @@ import { AT_FDCWD, closeFd, openat } from "../../ffi/at";
 import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "../../ffi/constants";
 import { SysError } from "../errors";
 import { absolutePath } from "../../ffi/files";
-import { DEFAULT_PATH } from "../plan/plan";
+import { DEFAULT_PATH } from "../plan/process";
 import { chainIds, sha256, type Digest, hexOf } from "./digest";
 import { programClosure } from "./elf";
 import { applyLayer, describeDecompressionError, detectCompression, maxLayerBytes, type Compression } from "./layer";

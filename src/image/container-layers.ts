@@ -4,7 +4,7 @@
 // work dirs. All under <root>/containers/<id>/, removed when the container is.
 import * as files from "../files";
 import { readTextFile } from "../../ffi/files";
-import type { OverlayRootfs } from "../plan/plan";
+import type { OverlayRootfs } from "../plan/rootfs";
 import type { RunImage } from "../cli/run-options";
 import { parseReference, refName } from "./reference";
 import { chainIds } from "./digest";
@@ -25,10 +25,6 @@ export function findImage(store: ImageStore, ref: string): ImageRecord | null {
   }
   const id = parsed.digest && !parsed.tag ? store.imageByRepoDigest(`${parsed.registry}/${parsed.repository}@${parsed.digest}`) : store.imageByTag(refName(parsed));
   return id ? store.getImage(id) : null;
-}
-
-export function containerDir(store: ImageStore, id: string): string {
-  return `${store.root}/containers/${id}`;
 }
 
 export function imageRunSpec(store: ImageStore, rec: ImageRecord, name: string): RunImage {
@@ -61,20 +57,11 @@ export function containerHosts(hostHosts: string, network: "none" | "host"): str
   return ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet", "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters", ""].join("\n");
 }
 
-/** Creates the container's directories and init layer; returns the function that removes them. */
-export function createContainerLayers(store: ImageStore, id: string, opts: { hostname: string; network: "none" | "host" }): () => void {
-  const dir = containerDir(store, id);
+/** The container's layers and its init layer, in its (existing) state directory. */
+export function createContainerLayers(dir: string, opts: { hostname: string; network: "none" | "host" }): void {
   const read = (p: string) => readTextFile(p) ?? "";
-  const remove = () => files.removeTree(dir);
-  try {
-    files.mkdir(dir, 0o700);
-    for (const d of ["upper", "work", "merged", "init", "init/etc"]) files.mkdir(`${dir}/${d}`, 0o755);
-    files.writeFile(`${dir}/init/etc/hostname`, `${opts.hostname}\n`);
-    files.writeFile(`${dir}/init/etc/hosts`, containerHosts(read("/etc/hosts"), opts.network));
-    files.writeFile(`${dir}/init/etc/resolv.conf`, containerResolvConf(read("/etc/resolv.conf"), opts.network));
-  } catch (e) {
-    remove();
-    throw e;
-  }
-  return remove;
+  for (const d of ["upper", "work", "merged", "init", "init/etc"]) files.mkdir(`${dir}/${d}`, 0o755);
+  files.writeFile(`${dir}/init/etc/hostname`, `${opts.hostname}\n`);
+  files.writeFile(`${dir}/init/etc/hosts`, containerHosts(read("/etc/hosts"), opts.network));
+  files.writeFile(`${dir}/init/etc/resolv.conf`, containerResolvConf(read("/etc/resolv.conf"), opts.network));
 }

@@ -1,14 +1,14 @@
 // `ctr run IMAGE`: find (or pull) the image, and give the container its layers for as long as
 // it runs. Loaded only when running an image, so `--rootfs` runs never pay for the store.
 import type { RunImage } from "../cli/run-options";
-import type { RunOptions } from "../plan/plan";
-import { containerDir, createContainerLayers, findImage, imageRunSpec } from "./container-layers";
-import { ImageStore, stateRoot } from "./store";
+import type { RunOptions } from "../plan/container";
+import { createContainerLayers, findImage, imageRunSpec } from "./container-layers";
+import { ImageStore } from "./store";
 import { UsageError } from "../errors";
 import { log } from "../log";
 
-export function openStoreFor(rootFlag: string | undefined): ImageStore {
-  return ImageStore.open(stateRoot(rootFlag));
+export function openStoreFor(root: string): ImageStore {
+  return ImageStore.open(root);
 }
 
 /**
@@ -34,16 +34,16 @@ export async function imageForRun(store: ImageStore, ref: string, o: { pull: str
 
 /**
  * Records that the container uses the image (rmi refuses it, GC keeps its layers) and makes its
- * directories. Both under the store's shared lock, so a concurrent GC sees either none or both.
- * Returns the function that undoes both, in the reverse order.
+ * layers in its state directory. Both under the store's shared lock, so a concurrent GC sees
+ * either none or both. Returns the function that forgets the record (the directory goes with the
+ * container's).
  */
-export function prepareContainer(store: ImageStore, imageId: string, o: RunOptions): () => void {
+export function prepareContainer(store: ImageStore, imageId: string, o: RunOptions, dir: string): () => void {
   store.lock("shared");
-  let removeLayers: () => void;
   try {
     store.addContainer(o.id, imageId, process.pid);
     try {
-      removeLayers = createContainerLayers(store, o.id, { hostname: o.hostname, network: o.network });
+      createContainerLayers(dir, { hostname: o.hostname, network: o.network });
     } catch (e) {
       store.removeContainer(o.id);
       throw e;
@@ -51,13 +51,5 @@ export function prepareContainer(store: ImageStore, imageId: string, o: RunOptio
   } finally {
     store.unlock();
   }
-  return () => {
-    try {
-      removeLayers();
-    } catch (e) {
-      log.error(`cleanup: remove ${containerDir(store, o.id)}: ${(e as Error).message}`);
-      process.exitCode = 125;
-    }
-    store.removeContainer(o.id);
-  };
+  return () => store.removeContainer(o.id);
 }

@@ -24,14 +24,9 @@ import { LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, flock } from "../../ffi/at";
 import { type Digest, hexOf, chainIds, DigestCounter } from "./digest";
 import { parseDocument, parseJson, ImageConfigSchema, ManifestSchema, type ImageConfig, type Manifest } from "./schema";
 import { AT_FDCWD, statAt } from "../../ffi/at";
+import { liveContainerIds, processStartTime } from "../container/state";
 
-export const DEFAULT_ROOT = "/var/lib/ctr";
-
-export function stateRoot(flag: string | undefined, env: Record<string, string | undefined> = process.env): string {
-  const root = flag ?? env.CTR_ROOT ?? DEFAULT_ROOT;
-  if (!root.startsWith("/")) return `${process.cwd()}/${root}`.replace(/\/+$/, "");
-  return root.replace(/\/+$/, "") || "/";
-}
+export { DEFAULT_ROOT, stateRoot } from "../container/state";
 
 export interface ImageRecord {
   id: Digest;
@@ -83,13 +78,6 @@ function randomName(n = 26): string {
 let ownStartTime: number | null = null;
 function ownStart(): number {
   return (ownStartTime ??= processStartTime(process.pid) ?? 0);
-}
-
-/** A process's start time from /proc (field 22), to tell a live pid from a reused one. */
-export function processStartTime(pid: number): number | null {
-  const stat = readTextFile(`/proc/${pid}/stat`);
-  // After "(comm)", field 3 is the first: starttime (22) is the 20th.
-  return stat === null ? null : Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
 }
 
 export class ImageStore {
@@ -467,7 +455,7 @@ export class ImageStore {
       for (const t of files.readdir(`${this.root}/tmp`)) files.removeTree(`${this.root}/tmp/${t}`);
       // A container's directories outlive it only if its ctr was killed: its row is gone by now
       // (imagesInUse dropped it) and its overlay went with its mount namespace.
-      const live = new Set([...inUse.values()].flat());
+      const live = new Set([...[...inUse.values()].flat(), ...liveContainerIds(this.root)]);
       for (const id of files.readdir(`${this.root}/containers`)) if (!live.has(id)) files.removeTree(`${this.root}/containers/${id}`);
       return { blobs: removedBlobs, layers: removedLayers, bytes };
     } finally {

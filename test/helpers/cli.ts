@@ -1,7 +1,6 @@
 // Runs the compiled ctr binary (dist/ctr, built by `just test`) as a user would.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { detectCgroupHost } from "../../src/cgroups/host";
 
 export const CTR = process.env.CTR_BIN ?? path.resolve(import.meta.dir, "../../dist/ctr");
 export const isRoot = process.getuid?.() === 0;
@@ -40,6 +39,19 @@ export function pidsWithMarker(marker: string): number[] {
   return pids.filter((p) => p !== process.pid);
 }
 
+/** The monitors (`ctr monitor <id>`) whose parent is pid. */
+export function monitorsOf(pid: number): number[] {
+  return fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => {
+    try {
+      const argv = fs.readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+      const ppid = Number(fs.readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+      return argv[0] === "ctr" && argv[1] === "monitor" && ppid === pid;
+    } catch {
+      return false;
+    }
+  });
+}
+
 export async function waitFor(cond: () => boolean, ms = 20000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -56,16 +68,26 @@ export function uniqueMarker(): string {
 }
 
 /**
+ * Every cgroup mount point of the host, read from mountinfo here (not with ctr's own detection, which
+ * is under test): v1 hierarchies and the v2 unified mount alike.
+ */
+export function cgroupMounts(): string[] {
+  return fs
+    .readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .filter((l) => / - cgroup2? /.test(l))
+    .map((l) => l.split(" ")[4]!);
+}
+
+/**
  * A cgroup parent of the test file's own, so tests never touch ctr's default /ctr, and the
  * directories under it (the parent itself and any container cgroups) in every hierarchy.
  */
 export function testCgroupParent(name: string): { parent: string; leftovers: () => string[] } {
   const parent = `/ctr-test-${name}-${process.pid}`;
-  const leftovers = () => {
-    const mounts = new Set(Object.values(detectCgroupHost().mounts));
-    return [...mounts].flatMap((m) =>
+  const leftovers = () =>
+    cgroupMounts().flatMap((m) =>
       fs.existsSync(`${m}${parent}`) ? [`${m}${parent}`, ...fs.readdirSync(`${m}${parent}`).filter((n) => /^[0-9a-f]{64}$/.test(n))] : [],
     );
-  };
   return { parent, leftovers };
 }

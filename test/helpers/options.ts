@@ -1,4 +1,4 @@
-import type { RunOptions } from "../../src/plan/plan";
+import type { RunOptions } from "../../src/plan/container";
 
 export const baseOptions = (over: Partial<RunOptions> = {}): RunOptions => ({
   id: "a".repeat(64),
@@ -18,6 +18,7 @@ export const baseOptions = (over: Partial<RunOptions> = {}): RunOptions => ({
   capAdd: [],
   capDrop: [],
   noNewPrivileges: null,
+  seccomp: null,
   ulimits: [],
   nofileHard: 4096,
   resources: {},

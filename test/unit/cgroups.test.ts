@@ -2,8 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { describeHost, parseCgroupMounts } from "../../src/cgroups/host";
 import { planCgroup } from "../../src/cgroups/plan";
 import { parseResources, parseSize, sharesToWeight, v1Writes, v2Writes } from "../../src/cgroups/resources";
-import { planContainer } from "../../src/plan/plan";
-import { formatPlan } from "../../src/plan/format";
+import { planContainer } from "../../src/plan/container";
+import { formatProgram } from "../../src/stage/format";
+import { containerProgram } from "../../src/stage/program";
+import { CAPABILITIES } from "../../src/capabilities";
 import { baseOptions } from "../helpers/options";
 
 const HYBRID = `30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
@@ -109,9 +111,12 @@ describe("cgroup plan", () => {
     expect(planCgroup(v2, ID, "/a/b", {}).dirs.map((d) => d.path)).toEqual(["/sys/fs/cgroup/a", "/sys/fs/cgroup/a/b", `/sys/fs/cgroup/a/b/${ID}`]);
   });
   test("--dry-run shows every cgroup file and value", () => {
-    const text = formatPlan(planContainer(baseOptions({ id: ID, resources: resources({ memory: "64m" }) }), v2));
-    expect(text).toContain("cgroup (v2):");
+    const plan = planContainer(baseOptions({ id: ID, resources: resources({ memory: "64m" }) }), v2);
+    const program = containerProgram(plan, { available: [...CAPABILITIES], cgroups: v2 }, { flags: ["foreground"], pidfile: null, log: null, exitFile: null, exitCommand: null });
+    const text = formatProgram(ID, plan.namespaces, program);
+    expect(text).toContain(`mkdir /sys/fs/cgroup/ctr/${ID}`);
     expect(text).toContain(`write "67108864" to /sys/fs/cgroup/ctr/${ID}/memory.max`);
-    expect(text).toContain(`write <init pid> to /sys/fs/cgroup/ctr/${ID}/cgroup.procs`);
+    expect(text).toContain(`clone3 the container's first process: CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID|CLONE_NEWNET, into /sys/fs/cgroup/ctr/${ID}`);
+    expect(text).toContain(`rmdir /sys/fs/cgroup/ctr/${ID}`);
   });
 });

@@ -47,10 +47,12 @@ describe("run options", () => {
     expect(() => parseUlimit("nofile=300:200")).toThrow("soft limit is above the hard limit");
     expect(() => parseUlimit("files=1")).toThrow('--ulimit: invalid value "files=1"');
   });
-  test("--security-opt no-new-privileges", () => {
-    expect(parseSecurityOpts(["no-new-privileges=false"])).toEqual({ noNewPrivileges: false });
-    expect(parseSecurityOpts(["no-new-privileges"])).toEqual({ noNewPrivileges: true });
-    expect(() => parseSecurityOpts(["seccomp=x.json"])).toThrow("unsupported option");
+  test("--security-opt no-new-privileges and seccomp", () => {
+    expect(parseSecurityOpts(["no-new-privileges=false"])).toEqual({ noNewPrivileges: false, seccomp: null });
+    expect(parseSecurityOpts(["no-new-privileges"])).toEqual({ noNewPrivileges: true, seccomp: null });
+    expect(parseSecurityOpts(["seccomp=unconfined"])).toEqual({ noNewPrivileges: null, seccomp: { mode: "unconfined" } });
+    expect(() => parseSecurityOpts(["seccomp=/nonexistent/x.json"])).toThrow("--security-opt seccomp=/nonexistent/x.json: cannot read the profile file");
+    expect(() => parseSecurityOpts(["apparmor=x"])).toThrow("unsupported option");
   });
   test("later environment entries win", () => {
     expect(mergeEnv(["A=1", "B=2", "A=3"])).toEqual(["A=3", "B=2"]);

@@ -1,0 +1,158 @@
+// A container's state directory, <root>/containers/<id>/: the one source of truth about it.
+//
+//   config.json   what ctr decided at create (name, image, command, the plan: namespaces, cgroup,
+//                 process); written once, atomically (a temp file renamed into place)
+//   monitor.pid   "<monitor pid> <its start time> <PID 1> <its start time>", by the monitor
+//   exit.json     {exitCode, signal, oomKilled, finishedAt}, by the monitor, once, atomically
+//   upper/ work/ merged/ init/   an image's container layers (image/container-layers.ts)
+//
+// Start times (from /proc/<pid>/stat) tell a live process from a reused pid.
+import * as files from "../files";
+import { ageSeconds, readTextFile } from "../../ffi/files";
+import type { CgroupPlan } from "../cgroups/schema";
+import { NAMESPACE_TYPES, type NamespacePlan } from "../namespaces";
+import type { ProcessPlan } from "../plan/schema";
+
+export const DEFAULT_ROOT = "/var/lib/ctr";
+
+/** --root, else CTR_ROOT, else /var/lib/ctr; relative paths from the working directory. */
+export function stateRoot(flag: string | undefined, env: Record<string, string | undefined> = process.env): string {
+  const root = flag ?? env.CTR_ROOT ?? DEFAULT_ROOT;
+  if (!root.startsWith("/")) return `${process.cwd()}/${root}`.replace(/\/+$/, "");
+  return root.replace(/\/+$/, "") || "/";
+}
+
+/** What ctr decided at create, as stored (the schema is built only when a config is read back). */
+export interface ContainerConfig {
+  id: string;
+  name: string | null;
+  created: string;
+  image: { id: string; name: string } | null;
+  rootfs: string;
+  hostname: string;
+  /** Removed when it exits (--rm; every foreground run, for now). */
+  autoRemove: boolean;
+  namespaces: NamespacePlan[];
+  cgroup: CgroupPlan | null;
+  privileged: boolean;
+  process: ProcessPlan;
+}
+
+export interface ExitRecord {
+  exitCode: number;
+  signal: number;
+  oomKilled: boolean;
+  finishedAt: string;
+}
+
+let schemas: ReturnType<typeof buildSchemas> | null = null;
+function buildSchemas() {
+  const v = require("valibot") as typeof import("valibot");
+  const { CgroupPlanSchema } = require("../cgroups/schema") as typeof import("../cgroups/schema");
+  const { ProcessPlanSchema } = require("../plan/schema") as typeof import("../plan/schema");
+  const config = v.object({
+    id: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+    name: v.nullable(v.string()),
+    created: v.string(),
+    image: v.nullable(v.object({ id: v.string(), name: v.string() })),
+    rootfs: v.string(),
+    hostname: v.string(),
+    autoRemove: v.boolean(),
+    namespaces: v.array(v.object({ type: v.picklist(NAMESPACE_TYPES), mode: v.picklist(["new", "host"]) })),
+    cgroup: v.nullable(CgroupPlanSchema),
+    privileged: v.boolean(),
+    process: ProcessPlanSchema,
+  });
+  const exit = v.object({ exitCode: v.number(), signal: v.number(), oomKilled: v.boolean(), finishedAt: v.string() });
+  return { v, config, exit };
+}
+const stateSchemas = () => (schemas ??= buildSchemas());
+
+export interface ProcessRef {
+  pid: number;
+  start: number;
+}
+
+export const containersDir = (root: string) => `${root}/containers`;
+export const containerDir = (root: string, id: string) => `${root}/containers/${id}`;
+
+/** The paths of a container's state files. */
+export function statePaths(dir: string) {
+  return { config: `${dir}/config.json`, pids: `${dir}/monitor.pid`, exit: `${dir}/exit.json`, log: `${dir}/ctr.log` };
+}
+
+/** Makes <root>/containers/<id> (the state root too, mode 0700, if this is its first use). */
+export function createContainerDir(root: string, id: string): string {
+  const parent = containersDir(root);
+  if (!files.isDirectory(parent)) files.mkdirp(parent, 0o700);
+  const dir = containerDir(root, id);
+  files.mkdir(dir, 0o700);
+  return dir;
+}
+
+/** Written to a temp name and renamed: a reader sees the whole file or none. */
+export function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp`;
+  files.writeFile(tmp, text, 0o600);
+  files.rename(tmp, path);
+}
+
+export function writeConfig(dir: string, config: ContainerConfig): void {
+  writeAtomically(statePaths(dir).config, JSON.stringify(config));
+}
+
+export function readConfig(dir: string): ContainerConfig | null {
+  const text = readTextFile(statePaths(dir).config);
+  if (text === null) return null;
+  const { v, config } = stateSchemas();
+  try {
+    const r = v.safeParse(config, JSON.parse(text));
+    return r.success ? (r.output as ContainerConfig) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function readPids(dir: string): { monitor: ProcessRef; init: ProcessRef } | null {
+  const text = readTextFile(statePaths(dir).pids);
+  const n = text?.trim().split(" ").map(Number);
+  if (!n || n.length !== 4 || n.some((x) => !Number.isInteger(x))) return null;
+  return { monitor: { pid: n[0]!, start: n[1]! }, init: { pid: n[2]!, start: n[3]! } };
+}
+
+export function readExit(dir: string): ExitRecord | null {
+  const text = readTextFile(statePaths(dir).exit);
+  if (text === null) return null;
+  const { v, exit } = stateSchemas();
+  try {
+    const r = v.safeParse(exit, JSON.parse(text));
+    return r.success ? r.output : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A process's start time from /proc (field 22), to tell a live pid from a reused one. */
+export function processStartTime(pid: number): number | null {
+  const stat = readTextFile(`/proc/${pid}/stat`);
+  // After "(comm)", field 3 is the first: starttime (22) is the 20th.
+  return stat === null ? null : Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+}
+
+export function isAlive(p: ProcessRef): boolean {
+  return processStartTime(p.pid) === p.start;
+}
+
+/**
+ * Containers whose directory must stay: a live monitor, or a start under way (no monitor.pid yet,
+ * created in the last minute). Garbage collection removes the directories of the others.
+ */
+export function liveContainerIds(root: string): string[] {
+  return files.readdir(containersDir(root)).filter((id) => {
+    const dir = containerDir(root, id);
+    const pids = readPids(dir);
+    if (pids) return isAlive(pids.monitor);
+    const age = ageSeconds(dir);
+    return age !== null && age < 60;
+  });
+}
