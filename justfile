@@ -25,12 +25,17 @@ typecheck:
 test-unit:
     {{bun}} test test/unit
 
+# A static probe the integration tests run inside containers (one syscall, its errno printed)
+test-helpers:
+    mkdir -p dist
+    gcc -static -O2 -Wall -Werror -o dist/ctr-probe test/helpers/probe.c
+
 # Integration tests: root, real kernel; builds the binary first
-test-integration: build
+test-integration: build test-helpers
     {{bun}} test --timeout 60000 test/integration
 
 # Everything CI runs, with a junit report for the pass/fail count
-test: build typecheck
+test: build test-helpers typecheck
     {{bun}} test --timeout 60000 --reporter=junit --reporter-outfile=dist/junit.xml
     @bash scripts/check-leaks.sh
 

@@ -3,7 +3,8 @@ import { out } from "../output";
 import type { CommandDef } from "citty";
 import { parseCommandLine, toCittyArgs } from "../cli/argv";
 import { buildRunRequest, RUN_FLAGS, type RunImage } from "../cli/run-options";
-import { runContainer, foregroundProgram } from "../container/run";
+import { runContainer } from "../container/run";
+import { startProgram } from "../container/start";
 import { containerDir, createContainerDir, stateRoot } from "../container/state";
 import { removeContainerFiles } from "../container/remove";
 import { log, setLogLevel } from "../log";
@@ -51,10 +52,21 @@ export const runCommand = {
         image,
       });
       const o = req.options;
-      const run = { options: o, interactive: req.interactive, root, dir: containerDir(root, o.id), image: image ? { id: image.id, name: image.name } : null, cgroups };
+      const run = {
+        options: o,
+        interactive: req.interactive,
+        root,
+        dir: containerDir(root, o.id),
+        image: image ? { id: image.id, name: image.name } : null,
+        cgroups,
+        name: null,
+        autoRemove: true,
+        detached: false,
+        log: { maxBytes: 0, maxFiles: 1 },
+      };
       if (dryRun) {
         const plan = planContainer(o, cgroups);
-        const program = foregroundProgram(sys, plan, run);
+        const program = startProgram(sys, plan, run);
         out(formatProgram(o.id, plan.namespaces, program) + "\n");
         log.debug(JSON.stringify(program, (_, x) => (x instanceof Uint8Array ? `<${x.length} bytes>` : x), 2));
         return 0;
