@@ -83,12 +83,10 @@ export const RLIMIT_NOFILE = 7;
 export const CLOSE_RANGE_CLOEXEC = 1 << 2;
 export const MFD_CLOEXEC = 1;
 
-// setresuid/setresgid/setgroups go straight to the kernel: glibc's wrappers signal every thread of
-// the (always multithreaded) Bun process to change it too; the init execs right after, so only
-// the calling thread matters.
+// Syscalls glibc does not wrap, called through syscall(2).
 const SYSCALLS = {
-  x64: { pivot_root: 155, pidfd_open: 434, close_range: 436, pidfd_getfd: 438, openat2: 437, setresuid: 117, setresgid: 119, setgroups: 116 },
-  arm64: { pivot_root: 41, pidfd_open: 434, close_range: 436, pidfd_getfd: 438, openat2: 437, setresuid: 147, setresgid: 149, setgroups: 159 },
+  x64: { pidfd_send_signal: 424, fsopen: 430, fsconfig: 431, fsmount: 432, pidfd_open: 434, openat2: 437 },
+  arm64: { pidfd_send_signal: 424, fsopen: 430, fsconfig: 431, fsmount: 432, pidfd_open: 434, openat2: 437 },
 } as const;
 export const SYS = SYSCALLS[process.arch === "arm64" ? "arm64" : "x64"];
 

@@ -4,7 +4,7 @@ import { ptr } from "bun:ffi";
 import { C } from "./libc";
 import { lastErrno } from "./errno";
 import { cstr } from "./cstring";
-import { O_CLOEXEC, O_DIRECTORY, O_RDONLY, O_WRONLY, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "./constants";
+import { O_CLOEXEC, O_DIRECTORY, O_RDONLY, O_WRONLY, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG } from "./constants";
 import { AT_FDCWD, closeFd, openat, statAt } from "./at";
 import { readDirFd } from "./dir";
 
@@ -153,4 +153,11 @@ export function waitReadable(fd: number): void {
   // struct pollfd { int fd; short events; short revents; }, POLLIN = 1
   const pfd = new Int32Array([fd, 1]);
   while (C.poll(ptr(pfd), 1, -1) < 0 && lastErrno() === 4 /* EINTR */);
+}
+
+/** mkfifo(2) mode 0600 (through mknodat); an existing one is replaced. */
+export function makeFifo(path: string): void {
+  const p = cstr(path);
+  C.unlinkat(AT_FDCWD, ptr(p), 0);
+  if (C.mknodat(AT_FDCWD, ptr(p), S_IFIFO | 0o600, 0n) < 0) throw new Error(`mkfifo ${path}: errno ${lastErrno()}`);
 }

@@ -85,3 +85,11 @@ for (const group of [core, at, terminal]) {
     });
   }
 }
+
+let wideSyscall: ((n: number, a: number | bigint, b: number | bigint, c: number | bigint, d: number | bigint, e: number | bigint) => number | bigint) | null = null;
+
+/** syscall(2) with five arguments (fsconfig needs its fifth, `aux`, to be 0). */
+export function syscall5(n: number, a: number | bigint, b: number | bigint, c: number | bigint, d: number | bigint, e: number | bigint): number | bigint {
+  wideSyscall ??= dlopen("libc.so.6", { syscall: { args: [i64, i64, i64, i64, i64, i64], returns: i64 } }).symbols.syscall as unknown as typeof wideSyscall;
+  return wideSyscall!(n, a, b, c, d, e);
+}

@@ -114,6 +114,7 @@ void log_write(struct logfile *l, const char *stream, const u8 *data, size_t n) 
     p += len;
     *p++ = '\n';
     if (rt_write_all(l->fd, record, (size_t)(p - (char *)record)) > 0) l->size += (u64)(p - (char *)record);
+    if (l->tee) l->tee(record, (size_t)(p - (char *)record));
     start += len + (full ? 1 : 0);
     if (l->max_bytes && l->size >= l->max_bytes) rotate(l);
   }

@@ -11,6 +11,8 @@ struct logfile {
   u64 max_bytes;
   u32 max_files;
   u64 size;
+  /* Each record as written, also to `ctr logs -f` followers (attach.c). */
+  void (*tee)(const u8 *record, size_t n);
 };
 
 int log_open(struct logfile *l, const char *path, u64 max_bytes, u32 max_files);

@@ -17,6 +17,7 @@
 #include "ops.h"
 #include "stage.h"
 #include "log.h"
+#include "attach.h"
 #include <linux/sched.h>
 
 #define SYNC_FD 3
@@ -41,6 +42,8 @@ struct mon {
   long pid;
   int pidfd, master, in_fd, out_r, err_r, out_w, err_w, sigfd;
   struct logfile log;
+  struct attach attach;
+  int in_w; /* detached with stdin: the write end of the container's stdin pipe */
   int errored, exited, status;
   const char *v2_fallback; /* a cgroup the kernel would not clone into: write the pid instead */
   u64 oom, t0;
@@ -203,6 +206,7 @@ static void exit_command(struct args *a) {
 
 /* List 2. Failures are reported and the rest still runs: removal must not stop halfway. */
 __attribute__((noreturn)) static void teardown(void) {
+  /* Attached clients see the end once the exit is recorded: they read the code right after. */
   const struct op_list *list = &cfg.lists[2];
   const struct op *command = NULL;
   u32 i;
@@ -264,6 +268,10 @@ __attribute__((noreturn)) static void teardown(void) {
     s64 n[3] = {M.exited ? exit_code() : EXIT_CTR, M.status & 0x7f, (s64)M.oom};
     report("exited", n, 3);
   }
+  if (M.attach.listen >= 0) {
+    attach_close_all(&M.attach);
+    sys1(__NR_close, M.attach.listen);
+  }
   /* In the foreground, ctr cleans up itself; the exit command is for when it is gone. */
   if (command && (!(M.flags & MON_FOREGROUND) || M.sync < 0)) {
     struct args a = args_of(command);
@@ -291,6 +299,10 @@ __attribute__((noreturn)) static void setup_failed(u32 index, long err) {
 }
 
 /* ---- list 0 ---- */
+
+static void tee_log(const u8 *record, size_t n) {
+  attach_tee_log(&M.attach, record, n);
+}
 
 static long device_filter(const char *dir, const char *insns, u32 len) {
   u8 load[128], attach[32];
@@ -331,13 +343,15 @@ static long device_filter(const char *dir, const char *insns, u32 len) {
 
 static long clone_container(u64 nsflags, const char *cgdir, int *child_sock) {
   struct clone_args ca;
-  int sv[2], pipes[4] = {-1, -1, -1, -1};
+  int sv[2], pipes[4] = {-1, -1, -1, -1}, in[2] = {-1, -1};
+  int stdin_pipe = !(M.flags & MON_FOREGROUND) && (M.flags & MON_STDIN) && !(M.flags & MON_TTY);
   long cgfd = -1, pid, r;
   r = sys4(__NR_socketpair, 1 /* AF_UNIX */, 5 /* SOCK_SEQPACKET */ | O_CLOEXEC, 0, sv);
   if (r < 0) return r;
   if (M.flags & MON_PIPES) {
     if ((r = sys2(__NR_pipe2, pipes, O_CLOEXEC)) < 0 || (r = sys2(__NR_pipe2, pipes + 2, O_CLOEXEC)) < 0) return r;
   }
+  if (stdin_pipe && (r = sys2(__NR_pipe2, in, O_CLOEXEC)) < 0) return r;
   memset(&ca, 0, sizeof ca);
   ca.flags = nsflags | CLONE_PIDFD;
   ca.pidfd = (u64)(unsigned long)&M.pidfd;
@@ -366,9 +380,15 @@ static long clone_container(u64 nsflags, const char *cgdir, int *child_sock) {
       sys3(__NR_dup3, pipes[1], 1, 0);
       sys3(__NR_dup3, pipes[3], 2, 0);
     }
+    if (stdin_pipe) sys3(__NR_dup3, in[0], 0, 0);
+    if (M.attach.listen >= 0) sys1(__NR_close, M.attach.listen);
     stage_run(&cfg.lists[1], sv[1], (M.flags & MON_DEBUG) != 0);
   }
   sys1(__NR_close, sv[1]);
+  if (stdin_pipe) {
+    sys1(__NR_close, in[0]);
+    M.in_w = in[1];
+  }
   if (M.flags & MON_PIPES) {
     M.out_r = pipes[0];
     M.err_r = pipes[2];
@@ -425,6 +445,10 @@ static void setup(void) {
       r = log_open(&M.log, path, max, (u32)arg_u64(&a));
       break;
     }
+    case OP_ATTACH_SOCKET:
+      r = attach_listen(&M.attach, arg_str(&a));
+      if (r == 0) M.log.tee = tee_log;
+      break;
     case OP_JOIN_PIDNS:
       r = sys2(__NR_setns, arg_u64(&a), CLONE_NEWPID);
       break;
@@ -553,8 +577,26 @@ static void relay_out(int *fd, const char *stream) {
     return;
   }
   if (M.log.fd >= 0) log_write(&M.log, stream, chunk, (size_t)r);
-  else if (rt_write_all(1, chunk, (size_t)r) < 0) {
-    /* Nobody reads our stdout any more: keep draining, so the container never blocks on it. */
+  if (M.attach.listen >= 0) attach_broadcast(&M.attach, stream[3] == 'o' ? FRAME_STDOUT : FRAME_STDERR, chunk, (size_t)r);
+  /* In the foreground the output is also the caller's (a broken pipe there: keep draining). */
+  if (M.flags & MON_FOREGROUND) rt_write_all(stream[3] == 'o' ? 1 : 2, chunk, (size_t)r);
+}
+
+static void on_client_input(int kind, const u8 *data, u32 n) {
+  int to = M.master >= 0 ? M.master : M.in_w;
+  if (kind == FRAME_STDIN && to >= 0) rt_write_all(to, data, n);
+  else if (kind == FRAME_STDIN_END && M.in_w >= 0) {
+    sys1(__NR_close, M.in_w);
+    M.in_w = -1;
+  } else if (kind == FRAME_RESIZE && M.master >= 0 && n < 32) {
+    char text[32];
+    const char *p = text, *end = text + n;
+    u16 ws[4] = {0, 0, 0, 0};
+    memcpy(text, data, n);
+    ws[0] = (u16)rt_atoi(&p, end);
+    if (p < end) p++;
+    ws[1] = (u16)rt_atoi(&p, end);
+    sys3(__NR_ioctl, M.master, TIOCSWINSZ, ws);
   }
 }
 
@@ -575,8 +617,8 @@ static int watch(struct rt_pollfd *p, int *n, int fd) {
 static void loop(void) {
   u64 drain_until = 0;
   for (;;) {
-    struct rt_pollfd p[8];
-    int n = 0, i, sync_i, sock_i, pid_i, sig_i, master_i, in_i, out_i, err_i;
+    struct rt_pollfd p[8 + 1 + ATTACH_MAX_CLIENTS];
+    int n = 0, i, sync_i, sock_i, pid_i, sig_i, master_i, in_i, out_i, err_i, listen_i, client_i[ATTACH_MAX_CLIENTS];
     struct rt_timespec ts = {0, 50000000}, *timeout = NULL;
     long r;
     if (M.exited) {
@@ -593,6 +635,8 @@ static void loop(void) {
     in_i = M.master >= 0 ? watch(p, &n, M.in_fd) : -1;
     out_i = watch(p, &n, M.out_r);
     err_i = watch(p, &n, M.err_r);
+    listen_i = M.exited ? -1 : watch(p, &n, M.attach.listen);
+    for (i = 0; i < ATTACH_MAX_CLIENTS; i++) client_i[i] = M.attach.listen >= 0 ? watch(p, &n, M.attach.clients[i]) : -1;
     r = sys5(__NR_ppoll, p, n, timeout, 0, 8);
     if (r == -EINTR) continue;
     if (r < 0) rt_exit(EXIT_CTR);
@@ -603,6 +647,9 @@ static void loop(void) {
     if (out_i >= 0 && p[out_i].revents) relay_out(&M.out_r, "stdout");
     if (err_i >= 0 && p[err_i].revents) relay_out(&M.err_r, "stderr");
     if (in_i >= 0 && p[in_i].revents) relay_in();
+    if (listen_i >= 0 && p[listen_i].revents) attach_accept(&M.attach);
+    for (i = 0; i < ATTACH_MAX_CLIENTS; i++)
+      if (client_i[i] >= 0 && p[client_i[i]].revents) attach_read(&M.attach, i, on_client_input);
     if (sync_i >= 0 && p[sync_i].revents) from_ctr();
     if (sig_i >= 0 && p[sig_i].revents) {
       u8 info[128];
@@ -627,7 +674,8 @@ int monitor_main(void) {
   u32 i;
   M.t0 = rt_now_ns(1);
   M.sync = SYNC_FD;
-  M.sock = M.pidfd = M.master = M.in_fd = M.out_r = M.err_r = M.out_w = M.err_w = M.sigfd = -1;
+  M.sock = M.pidfd = M.master = M.in_fd = M.out_r = M.err_r = M.out_w = M.err_w = M.sigfd = M.in_w = -1;
+  M.attach.listen = -1;
   M.log.fd = -1;
   /* Non-dumpable from the first instruction, and so is the container's first process until its
    * execve: nothing in the container can open /proc/<pid>/exe or /proc/<pid>/mem of this binary. */
@@ -659,7 +707,7 @@ int monitor_main(void) {
   setup();
   if (M.pid <= 0) setup_failed(cfg.lists[0].count, -EINVAL); /* a list 0 without OP_CLONE */
   M.sigfd = (int)sys4(__NR_signalfd4, -1, &mask, 8, O_CLOEXEC | O_NONBLOCK);
-  if ((M.flags & MON_TTY) && (M.flags & MON_STDIN)) M.in_fd = 0;
+  if ((M.flags & MON_FOREGROUND) && (M.flags & MON_TTY) && (M.flags & MON_STDIN)) M.in_fd = 0;
   if (M.pidfile) {
     char buf[128], *p = buf;
     u64 mstart = 0, cstart = 0;
@@ -680,6 +728,7 @@ int monitor_main(void) {
     report("started", n, 3);
   }
   loop();
-  if (M.sock >= 0) from_stage();
+  /* What the stage reported before it exec'd or died (the loop may end first: a fast exit). */
+  while (M.sock >= 0) from_stage();
   teardown();
 }

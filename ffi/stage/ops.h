@@ -49,7 +49,9 @@
 #define OP_WAIT_FIFO 33       /* (fd): tell the monitor "ready", then block opening the FIFO for writing */
 #define OP_EXEC 34            /* (argc, argv..., envc, env..., add HOME from the user: 0|1): PATH lookup, execve */
 #define OP_EXEC_REAPER 35     /* as OP_EXEC, but stay PID 1: fork the command, forward signals, reap */
-#define OP_MOUNT_SETATTR 36   /* reserved */
+#define OP_BIND_MOUNT 36      /* (source, rootfs, destination, read-only 0|1, populate 0|1): before pivot_root,
+                                 the destination resolved inside rootfs (RESOLVE_IN_ROOT) and made if
+                                 missing; populate: copy what is there into an empty source first */
 
 /* ---- list 0: the monitor, before the container exists ---- */
 #define OP_MONITOR 100        /* (flags: MON_*, pidfile path|null) */
@@ -61,12 +63,12 @@
 #define OP_RELEASE 106        /* (): let it run its list */
 #define OP_LOG 107            /* (path, max bytes, max files): stdout/stderr as k8s-file records */
 #define OP_JOIN_PIDNS 108     /* (pidfd or ns fd): later children are born in that PID namespace */
-#define OP_ATTACH_SOCKET 109  /* reserved (path) */
+#define OP_ATTACH_SOCKET 109  /* (state dir): serve the container's streams on <dir>/attach.sock (attach.h) */
 
 /* OP_MONITOR flags */
 #define MON_FOREGROUND 1   /* the caller waits: its end of fd 3 closing means "stop the container" */
 #define MON_TTY 2          /* relay the console master (to stdout, or to the log) */
-#define MON_STDIN 4        /* relay stdin to the console master */
+#define MON_STDIN 4        /* foreground: relay stdin to the console master; detached: keep a stdin pipe for attach */
 #define MON_DEBUG 8        /* report each op of list 1 as it completes */
 #define MON_PIPES 16       /* the container's stdout and stderr are pipes to the monitor (for OP_LOG) */
 #define MON_SETSID 32      /* leave the caller's session and process group (detached containers) */

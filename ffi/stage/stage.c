@@ -514,6 +514,12 @@ static void run_op(const struct op *op) {
   case OP_EXEC_REAPER:
     op_exec_reaper(&a);
     break;
+  case OP_BIND_MOUNT: {
+    const char *source = arg_str(&a), *rootfs = arg_str(&a), *dest = arg_str(&a);
+    u64 ro = arg_u64(&a);
+    check(bind_mount(source, rootfs, dest, (int)ro, (int)arg_u64(&a)));
+    break;
+  }
   default:
     fail(-EINVAL, EXIT_CTR, 0);
   }

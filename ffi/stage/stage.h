@@ -24,4 +24,7 @@ struct exec_user {
 /* 0, or -ENOENT with *which = 1 (user) or 2 (group) when a name is not listed. */
 int user_lookup(struct args *a, struct exec_user *out, int *which);
 
+/* bind.c: a volume or bind mount onto a destination resolved inside rootfs; 0 or -errno. */
+long bind_mount(const char *source, const char *rootfs, const char *dest, int readonly, int populate);
+
 #endif

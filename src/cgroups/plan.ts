@@ -8,8 +8,8 @@ import { DEFAULT_DEVICE_RULES, v1DeviceWrites } from "./devices";
 
 export type { CgroupPlan } from "./schema";
 
-/** Controllers every container joins, when the host has them (v1: one hierarchy each). */
-const V1_BASE = ["memory", "pids", "cpu", "cpuacct", "blkio", "cpuset"];
+/** Controllers every container joins, when the host has them (v1: one hierarchy each; the freezer for pause). */
+const V1_BASE = ["memory", "pids", "cpu", "cpuacct", "blkio", "cpuset", "freezer"];
 const V2_BASE = ["memory", "pids", "cpu", "io", "cpuset"];
 
 export function normalizeParent(parent: string): string {

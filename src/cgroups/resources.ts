@@ -88,9 +88,11 @@ export function parseResources(
   ctx: { hostCpus: number; deviceNumber: (path: string, flag: string) => { major: number; minor: number } },
 ): Resources {
   const r: Resources = {};
-  if (f.memory !== undefined) {
-    r.memory = parseSize(f.memory, "--memory");
-    if (r.memory < 6 * 1024 ** 2) throw new UsageError(`--memory ${f.memory}: the minimum is 6m`);
+  // 0 means no limit, as in Docker.
+  const memory = f.memory === undefined ? 0 : parseSize(f.memory, "--memory");
+  if (memory !== 0) {
+    if (memory < 6 * 1024 ** 2) throw new UsageError(`--memory ${f.memory}: the minimum is 6m (0 for no limit)`);
+    r.memory = memory;
   }
   if (f.memorySwap !== undefined) {
     if (r.memory === undefined) throw new UsageError("--memory-swap needs --memory as well");

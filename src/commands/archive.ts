@@ -32,6 +32,27 @@ export const importCommand = {
   },
 } satisfies CommandDef;
 
+const LOAD_FLAGS = {
+  input: { type: "string", alias: "i", description: "Read from FILE instead of stdin", valueHint: "FILE" },
+  quiet: { type: "boolean", alias: "q", description: "Print nothing" },
+} satisfies FlagDefs;
+
+export const loadCommand = {
+  meta: { name: "load", description: "Load images from a docker-archive or OCI archive (a tar file or stdin)" },
+  args: commandArgs(LOAD_FLAGS),
+  usage: "ctr load [OPTIONS]",
+  async run({ rawArgs }) {
+    const cl = parseArgs(rawArgs, LOAD_FLAGS, "load", "load [-i FILE] [-q]", { min: 0, max: 0 });
+    const input = cl.strings.input?.[0] ?? "-";
+    if (input === "-" && process.stdin.isTTY) throw new UsageError("load: requested load from stdin, but stdin is a terminal: use -i FILE or a redirect");
+    return withStore(cl, async (store) => {
+      const results = await importImage(store, input, { allowDevices: false, archivesOnly: true });
+      if (!cl.booleans.quiet) for (const r of results) out(r.names.length ? r.names.map((n) => `Loaded image: ${n}\n`).join("") : `Loaded image ID: ${r.id}\n`);
+      return 0;
+    });
+  },
+} satisfies CommandDef & { usage: string };
+
 const SAVE_FLAGS = {
   output: { type: "string", alias: "o", description: "Write to FILE (default: stdout, if it is not a terminal)", valueHint: "FILE" },
   format: { type: "string", description: "docker (docker-archive, also an OCI layout; the default) or oci", valueHint: "FORMAT" },

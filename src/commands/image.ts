@@ -8,9 +8,12 @@ import { parsePlatform } from "../image/schema";
 import { findImage } from "../image/container-layers";
 import { parseReference, refName, familiarRepo } from "../image/reference";
 import { shortId } from "../image/digest";
-import { UsageError } from "../errors";
+import { ExitError, UsageError } from "../errors";
+import { NoSuchObject } from "../container/store";
+import { ImageStore, stateRoot } from "../image/store";
+import { compileTemplate } from "../cli/template";
+import { printRows } from "../cli/template";
 import { log } from "../log";
-import type { ImageStore } from "../image/store";
 import type { FlagDefs } from "../cli/argv";
 import { saveCredentials, parseCreds } from "../image/auth";
 import { RegistryClient } from "../image/registry";
@@ -67,7 +70,8 @@ export const pullCommand = {
 } satisfies CommandDef;
 
 const IMAGES_FLAGS = {
-  format: { type: "string", description: "table (the default) or json", valueHint: "FORMAT" },
+  all: { type: "boolean", alias: "a", description: "All images (ctr keeps no intermediate ones: the same list)" },
+  format: { type: "string", description: "table (the default), json, or a Go template ({{.Repository}}:{{.Tag}} ...)", valueHint: "FORMAT" },
   quiet: { type: "boolean", alias: "q", description: "Only image ids" },
 } satisfies FlagDefs;
 
@@ -99,28 +103,27 @@ export function imageRows(store: ImageStore) {
 }
 
 export const imagesCommand = {
-  meta: { name: "images", description: "List images: ctr images [--format json] [-q]" },
+  meta: { name: "images", description: "List images" },
   args: commandArgs(IMAGES_FLAGS),
+  usage: "ctr images [OPTIONS] [REPOSITORY[:TAG]]",
   async run({ rawArgs }) {
-    const cl = parseArgs(rawArgs, IMAGES_FLAGS, "images", "images [flags]", { min: 0, max: 1 });
+    const cl = parseArgs(rawArgs, IMAGES_FLAGS, "images", "images [OPTIONS] [REPOSITORY[:TAG]]", { min: 0, max: 1 });
     const format = cl.strings.format?.[0] ?? "table";
-    if (format !== "table" && format !== "json") throw new UsageError(`--format: unknown format ${JSON.stringify(format)} (table or json)`);
     return withStore(cl, async (store) => {
       let rows = imageRows(store);
-      if (cl.rest[0]) rows = rows.filter((r) => r.repository === cl.rest[0] || r.repository === familiarRepo(parseReference(cl.rest[0]!)));
+      if (cl.rest[0]) rows = rows.filter((r) => r.repository === cl.rest[0] || r.repository === familiarRepo(parseReference(cl.rest[0]!)) || `${r.repository}:${r.tag}` === cl.rest[0]);
       if (cl.booleans.quiet) {
         out([...new Set(rows.map((r) => shortId(r.id)))].map((s) => `${s}\n`).join(""));
-      } else if (format === "json") {
-        out(JSON.stringify(rows.map((r) => ({ Repository: r.repository, Tag: r.tag, Id: r.id, Digest: r.digest, Created: r.created, Size: r.size })), null, 2) + "\n");
-      } else {
-        const table = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], ...rows.map((r) => [r.repository, r.tag, shortId(r.id), ago(r.created), formatBytes(r.size)])];
-        const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-        out(table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]! + 3))).join("")).join("\n") + "\n");
+        return 0;
       }
+      const fields = rows.map((r) => ({ Repository: r.repository, Tag: r.tag, ID: shortId(r.id), Id: r.id, Digest: r.digest, CreatedAt: r.created, CreatedSince: ago(r.created), Size: formatBytes(r.size) }));
+      // --format json keeps ctr's document (an array); templates and table are Docker's.
+      if (format === "json") out(JSON.stringify(rows.map((r) => ({ Repository: r.repository, Tag: r.tag, Id: r.id, Digest: r.digest, Created: r.created, Size: r.size })), null, 2) + "\n");
+      else printRows(fields, format, "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}");
       return 0;
     });
   },
-} satisfies CommandDef;
+} satisfies CommandDef & { usage: string };
 
 const RMI_FLAGS = { force: { type: "boolean", alias: "f", description: "Remove even if a container uses it (the tag goes; the layers stay until it exits)" } } satisfies FlagDefs;
 
@@ -130,11 +133,8 @@ export function removeImages(store: ImageStore, refs: string[], force: boolean):
   const inUse = store.imagesInUse();
   for (const ref of refs) {
     const rec = findImage(store, ref);
-    if (!rec) throw new Error(`rmi ${ref}: no such image`);
+    if (!rec) throw new NoSuchObject(`no such image: ${ref}`);
     const users = inUse.get(rec.id) ?? [];
-    if (users.length && !force) {
-      throw new Error(`rmi ${ref}: image is in use by running container ${users[0]!.slice(0, 12)} (use -f to untag it anyway)`);
-    }
     const tags = store.tagsOf(rec.id);
     let byName: string | null = null;
     try {
@@ -143,10 +143,14 @@ export function removeImages(store: ImageStore, refs: string[], force: boolean):
     } catch {
       /* an id */
     }
+    // One name of several just goes, as in Docker, whoever uses the image.
     if (byName && tags.length > 1) {
       store.untag(byName);
       lines.push(`Untagged: ${byName}`);
       continue;
+    }
+    if (users.length && !force) {
+      throw new ExitError(`rmi ${ref}: the image is used by container ${users[0]!.slice(0, 12)} (remove the container first, or use -f to untag the image)`, 1);
     }
     if (!byName && tags.length > 1 && !force) throw new Error(`rmi ${ref}: image is referenced in multiple repositories (use -f)`);
     for (const t of tags) lines.push(`Untagged: ${t}`);
@@ -204,30 +208,60 @@ export const pruneCommand = {
   },
 } satisfies CommandDef;
 
+/** Docker's `image inspect` document, or null if there is no such image. */
+export async function inspectImageDocument(root: string, ref: string): Promise<object | null> {
+  const store = ImageStore.open(root);
+  try {
+    const rec = findImage(store, ref);
+    if (!rec) return null;
+    const config = store.configOf(rec);
+    return {
+      Id: rec.id,
+      RepoTags: store.tagsOf(rec.id),
+      RepoDigests: rec.repoDigests,
+      Created: rec.created,
+      Size: rec.size,
+      Architecture: config.architecture,
+      Os: config.os,
+      Author: config.author ?? "",
+      Config: config.config ?? {},
+      RootFS: { Type: "layers", Layers: config.rootfs.diff_ids },
+      History: config.history ?? [],
+      Manifest: store.manifestOf(rec),
+    };
+  } finally {
+    store.close();
+  }
+}
+
+const IMAGE_INSPECT_FLAGS = { format: { type: "string", alias: "f", description: "A Go template ({{.Id}}, {{json .Config}} ...)", valueHint: "FORMAT" } } satisfies FlagDefs;
+
 export const inspectCommand = {
-  meta: { name: "inspect", description: "Show an image's record, manifest and config as JSON" },
+  meta: { name: "inspect", description: "Show images' records, manifests and configs as JSON" },
+  args: commandArgs(IMAGE_INSPECT_FLAGS),
+  async run({ rawArgs }) {
+    const cl = parseArgs(rawArgs, IMAGE_INSPECT_FLAGS, "image inspect", "image inspect [-f FORMAT] IMAGE [IMAGE...]", { min: 1 });
+    const root = stateRoot(cl.strings.root?.[0]);
+    const docs: object[] = [];
+    for (const ref of cl.rest) {
+      const doc = await inspectImageDocument(root, ref);
+      if (!doc) throw new NoSuchObject(`no such image: ${ref}`);
+      docs.push(doc);
+    }
+    const format = cl.strings.format?.[0];
+    if (format) out(docs.map((d) => `${compileTemplate(format).row(d)}\n`).join(""));
+    // Docker's shape: an array, one document per image asked for.
+    else out(`${JSON.stringify(docs, null, 4)}\n`);
+    return 0;
+  },
+} satisfies CommandDef;
+
+export const existsCommand = {
+  meta: { name: "exists", description: "Exit 0 if the image is in the store, 1 if not" },
   args: commandArgs({}),
   async run({ rawArgs }) {
-    const cl = parseArgs(rawArgs, {}, "image inspect", "image inspect IMAGE", { min: 1, max: 1 });
-    return withStore(cl, async (store) => {
-      const rec = findImage(store, cl.rest[0]!);
-      if (!rec) throw new Error(`image inspect ${cl.rest[0]}: no such image`);
-      const config = store.configOf(rec);
-      const info = {
-        Id: rec.id,
-        RepoTags: store.tagsOf(rec.id),
-        RepoDigests: rec.repoDigests,
-        Created: rec.created,
-        Size: rec.size,
-        Architecture: config.architecture,
-        Os: config.os,
-        Config: config.config ?? {},
-        RootFS: { Type: "layers", Layers: config.rootfs.diff_ids },
-        Manifest: store.manifestOf(rec),
-      };
-      out(JSON.stringify(info, null, 2) + "\n");
-      return 0;
-    });
+    const cl = parseArgs(rawArgs, {}, "image exists", "image exists IMAGE", { min: 1, max: 1 });
+    return withStore(cl, async (store) => (findImage(store, cl.rest[0]!) ? 0 : 1));
   },
 } satisfies CommandDef;
 

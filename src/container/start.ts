@@ -5,27 +5,31 @@ import { sweepStaleCgroups, type CgroupHost } from "../cgroups/index";
 import { ExitError } from "../errors";
 import { isDebug, log } from "../log";
 import { planContainer, type ContainerPlan, type RunOptions } from "../plan/container";
+import type { OverlayRootfs } from "../plan/rootfs";
 import { describeOp, failureMessage } from "../stage/describe";
 import { spawnMonitor, type MonitorEvent, type MonitorProcess, type Stdio } from "../stage/monitor";
 import type { MonitorFlag } from "../stage/opcodes";
 import { LISTS, type Program } from "../stage/ops";
 import { availableCapabilities, containerProgram } from "../stage/program";
 import type { Sys } from "../sys/sys";
-import { statePaths, writeConfig, type ContainerConfig } from "./state";
+import { statePaths, type ContainerConfig } from "./state";
+import { extraPaths, writeCreator } from "./store";
+import * as files from "../files";
+import { makeFifo } from "../../ffi/files";
 
-export interface StartRequest {
-  options: RunOptions;
-  interactive: boolean;
-  /** The state root and this container's directory in it (already made). */
+/** A start of a container whose config is written (a first start, a restart, `start` again). */
+export interface LaunchRequest {
+  config: ContainerConfig;
+  /** The state root and this container's directory in it. */
   root: string;
   dir: string;
-  image: ContainerConfig["image"];
   cgroups: CgroupHost;
-  name: string | null;
-  autoRemove: boolean;
   /** Detached: the monitor writes the log, lives on its own, and runs the exit command itself. */
   detached: boolean;
-  log: { maxBytes: number; maxFiles: number };
+  /** Foreground only: stdin goes to the container (to its pty with -t). */
+  interactive: boolean;
+  /** `ctr create`: the command waits, set up, for `ctr start`. */
+  waitForStart: boolean;
   /** The ctr executable the monitor's exit command runs (the running one, by default). */
   ctrPath?: string;
 }
@@ -33,24 +37,32 @@ export interface StartRequest {
 export const step = (m: string) => log.debug(`[${performance.now().toFixed(2)}ms] ${m}`);
 
 /** The program of a start, as --dry-run prints it and as it runs. */
-export function startProgram(sys: Sys, plan: ContainerPlan, req: StartRequest): Program {
-  const o = req.options;
-  const flags: MonitorFlag[] = req.detached ? ["pipes", "setsid"] : ["foreground"];
-  if (o.tty) {
-    flags.push("tty");
-    if (!req.detached && req.interactive) flags.push("stdin");
-  }
+export function startProgram(sys: Sys, plan: ContainerPlan, req: LaunchRequest): Program {
+  const c = req.config;
+  // A foreground --rm run hands ctr's own stdio to the container: no relay, no log to keep.
+  const direct = !req.detached && c.autoRemove;
+  const flags: MonitorFlag[] = req.detached ? ["setsid"] : ["foreground"];
+  if (c.tty) flags.push("tty");
+  else if (!direct) flags.push("pipes");
+  // Foreground: ctr's stdin is relayed to the pty. Detached: a stdin kept open for `ctr attach`.
+  if (req.detached ? c.interactive : c.tty && req.interactive) flags.push("stdin");
   if (isDebug()) flags.push("debug");
   const paths = statePaths(req.dir);
-  return containerProgram(plan, { available: availableCapabilities((c) => sys.capBoundingHas(c)), cgroups: req.cgroups }, {
-    flags,
-    pidfile: paths.pids,
-    log: req.detached ? { path: paths.log, ...req.log } : null,
-    exitFile: paths.exit,
-    // Detached: always, once the container has exited. Foreground: only if ctr is gone by then
-    // (killed); otherwise ctr does what the command would.
-    exitCommand: { args: [req.ctrPath ?? process.execPath, "--root", req.root, "container-exited", o.id], env: [] },
-  });
+  return containerProgram(
+    plan,
+    { available: availableCapabilities((cap) => sys.capBoundingHas(cap)), cgroups: req.cgroups },
+    {
+      flags,
+      pidfile: paths.pids,
+      log: direct ? null : { path: paths.log, ...c.log },
+      attachDir: req.detached ? req.dir : null,
+      exitFile: paths.exit,
+      // Detached: always, once the container has exited. Foreground: only if ctr is gone by then
+      // (killed); otherwise ctr does what the command would.
+      exitCommand: { args: [req.ctrPath ?? process.execPath, "--root", req.root, "container-exited", c.id], env: [] },
+    },
+    req.waitForStart ? extraPaths(req.dir).fifo : null,
+  );
 }
 
 /** What the monitor reported during a start: debug lines as they come, the first failure kept. */
@@ -115,38 +127,62 @@ export interface Started {
 }
 
 /**
- * Plans and starts a container and returns once its command runs, or once the start has failed
- * (then `events` holds the failure and the monitor is on its way out). `stdio` is the monitor's.
+ * Plans and starts a container and returns once its command runs (or, for create, waits for
+ * `start`), or once the start has failed (then `events` holds the failure and the monitor is on
+ * its way out). `stdio` is the monitor's.
  */
-export async function startContainer(sys: Sys, req: StartRequest, stdio: [Stdio, Stdio, Stdio], onSpawn: (m: MonitorProcess) => void = () => {}): Promise<Started> {
-  const o = req.options;
-  const plan = planContainer(o, req.cgroups);
+export async function launch(sys: Sys, req: LaunchRequest, stdio: [Stdio, Stdio, Stdio], onSpawn: (m: MonitorProcess) => void = () => {}): Promise<Started> {
+  const c = req.config;
+  const plan = planContainer(c.run, req.cgroups);
   const staleAge = Number(process.env.CTR_STALE_CGROUP_AGE ?? 10);
-  for (const dir of sweepStaleCgroups(req.cgroups, o.cgroupParent, staleAge)) log.debug(`removed stale cgroup ${dir}`);
+  for (const dir of sweepStaleCgroups(req.cgroups, c.run.cgroupParent, staleAge)) log.debug(`removed stale cgroup ${dir}`);
   const program = startProgram(sys, plan, req);
-  writeConfig(req.dir, {
-    id: o.id,
-    name: req.name,
-    created: new Date().toISOString(),
-    image: req.image,
-    rootfs: o.rootfs,
-    hostname: o.hostname,
-    autoRemove: req.autoRemove,
-    namespaces: plan.namespaces,
-    cgroup: plan.cgroup,
-    privileged: plan.privileged,
-    process: plan.process,
-  });
-  step("plan, program and state written");
+  // This process is the one starting it (a reconciliation meanwhile leaves it alone), and a start
+  // begins clean: the last run's records go (a restart, `start` of an exited container).
+  writeCreator(req.dir);
+  const paths = statePaths(req.dir);
+  for (const f of [paths.exit, paths.pids]) files.unlink(f);
+  if (req.waitForStart) makeFifo(extraPaths(req.dir).fifo);
+  if (c.run.overlay) clearVolatileMark(c.run.overlay);
+  files.writeFile(extraPaths(req.dir).started, new Date().toISOString());
+  step("plan and program made");
   // A signal that ends ctr before this is the start's end too: once the monitor exists it sees
   // ctr's end of fd 3 close and stops the container itself.
-  const monitor = await spawnMonitor(sys, program, { id: o.id, stdio });
+  const monitor = await spawnMonitor(sys, program, { id: c.id, stdio });
   onSpawn(monitor);
   step("monitor spawned");
   const events = new EventLog(program);
   for (let e = monitor.channel.next(); e !== null; e = monitor.channel.next()) {
     events.add(e);
-    if (e.type === "running" || e.type === "exited") break;
+    if (e.type === "running" || e.type === "exited" || (e.type === "ready" && req.waitForStart)) break;
   }
   return { plan, program, monitor, events };
+}
+
+/**
+ * A `volatile` overlay leaves work/incompat/volatile behind, and the kernel refuses to mount that
+ * upper dir again while it is there (it cannot know the last mount ended cleanly). ctr does know:
+ * the container's mount is gone, so the mark goes (as containers/storage does).
+ */
+export function clearVolatileMark(ov: OverlayRootfs): void {
+  const work = ov.workdir.startsWith("/") ? ov.workdir : `${ov.storeRoot}/${ov.workdir}`;
+  files.removeTree(`${work}/work/incompat`);
+}
+
+/** The container's config as first written: what the plan and the flags decided. */
+export function containerConfig(o: RunOptions, cgroups: CgroupHost, c: Omit<ContainerConfig, "id" | "created" | "rootfs" | "hostname" | "mounts" | "run" | "namespaces" | "cgroup" | "privileged" | "process">): ContainerConfig {
+  const plan = planContainer(o, cgroups);
+  return {
+    ...c,
+    id: o.id,
+    created: new Date().toISOString(),
+    rootfs: o.rootfs,
+    hostname: o.hostname,
+    mounts: o.mounts,
+    run: o,
+    namespaces: plan.namespaces,
+    cgroup: plan.cgroup,
+    privileged: plan.privileged,
+    process: plan.process,
+  };
 }

@@ -8,10 +8,13 @@
 //
 // Start times (from /proc/<pid>/stat) tell a live process from a reused pid.
 import * as files from "../files";
-import { ageSeconds, readTextFile } from "../../ffi/files";
+import { readTextFile } from "../../ffi/files";
 import type { CgroupPlan } from "../cgroups/schema";
 import { NAMESPACE_TYPES, type NamespacePlan } from "../namespaces";
 import type { ProcessPlan } from "../plan/schema";
+import type { RunOptions } from "../plan/container";
+import type { RestartPolicy } from "../cli/run-flags";
+import type { MountSpec } from "../volumes/spec";
 
 export const DEFAULT_ROOT = "/var/lib/ctr";
 
@@ -30,8 +33,19 @@ export interface ContainerConfig {
   image: { id: string; name: string } | null;
   rootfs: string;
   hostname: string;
-  /** Removed when it exits (--rm; every foreground run, for now). */
+  /** Removed when it exits (--rm). */
   autoRemove: boolean;
+  restart: RestartPolicy;
+  labels: Record<string, string>;
+  stopSignal: number;
+  /** Seconds `stop` waits before SIGKILL. */
+  stopTimeout: number;
+  log: { maxBytes: number; maxFiles: number };
+  tty: boolean;
+  interactive: boolean;
+  mounts: MountSpec[];
+  /** Everything to plan the container again (a restart, `start` after it exited). */
+  run: RunOptions;
   namespaces: NamespacePlan[];
   cgroup: CgroupPlan | null;
   privileged: boolean;
@@ -50,6 +64,11 @@ function buildSchemas() {
   const v = require("valibot") as typeof import("valibot");
   const { CgroupPlanSchema } = require("../cgroups/schema") as typeof import("../cgroups/schema");
   const { ProcessPlanSchema } = require("../plan/schema") as typeof import("../plan/schema");
+  const mount = v.variant("type", [
+    v.object({ type: v.literal("bind"), source: v.string(), destination: v.string(), readOnly: v.boolean() }),
+    v.object({ type: v.literal("volume"), name: v.string(), source: v.string(), destination: v.string(), readOnly: v.boolean(), anonymous: v.boolean(), populate: v.boolean() }),
+    v.object({ type: v.literal("tmpfs"), destination: v.string(), options: v.string() }),
+  ]);
   const config = v.object({
     id: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
     name: v.nullable(v.string()),
@@ -58,6 +77,16 @@ function buildSchemas() {
     rootfs: v.string(),
     hostname: v.string(),
     autoRemove: v.boolean(),
+    restart: v.object({ name: v.picklist(["no", "on-failure", "always", "unless-stopped"]), maximumRetryCount: v.number() }),
+    labels: v.record(v.string(), v.string()),
+    stopSignal: v.number(),
+    stopTimeout: v.number(),
+    log: v.object({ maxBytes: v.number(), maxFiles: v.number() }),
+    tty: v.boolean(),
+    interactive: v.boolean(),
+    mounts: v.array(mount),
+    // The run options are ctr's own output, read back whole; their parts that matter are checked.
+    run: v.looseObject({ id: v.string(), rootfs: v.string(), args: v.array(v.string()), env: v.array(v.string()), mounts: v.array(mount) }),
     namespaces: v.array(v.object({ type: v.picklist(NAMESPACE_TYPES), mode: v.picklist(["new", "host"]) })),
     cgroup: v.nullable(CgroupPlanSchema),
     privileged: v.boolean(),
@@ -81,12 +110,19 @@ export function statePaths(dir: string) {
   return { config: `${dir}/config.json`, pids: `${dir}/monitor.pid`, exit: `${dir}/exit.json`, log: `${dir}/ctr.log` };
 }
 
-/** Makes <root>/containers/<id> (the state root too, mode 0700, if this is its first use). */
+/**
+ * Makes <root>/containers/<id> (the state root too, mode 0700, if this is its first use), holding
+ * from its first moment the `creator` record (this process): made under a temporary name and
+ * renamed, so no reconciliation ever sees a container directory without it.
+ */
 export function createContainerDir(root: string, id: string): string {
   const parent = containersDir(root);
   if (!files.isDirectory(parent)) files.mkdirp(parent, 0o700);
   const dir = containerDir(root, id);
-  files.mkdir(dir, 0o700);
+  const tmp = `${parent}/.new-${id}`;
+  files.mkdir(tmp, 0o700);
+  files.writeFile(`${tmp}/creator`, `${process.pid} ${processStartTime(process.pid) ?? 0}\n`);
+  files.rename(tmp, dir);
   return dir;
 }
 
@@ -107,7 +143,7 @@ export function readConfig(dir: string): ContainerConfig | null {
   const { v, config } = stateSchemas();
   try {
     const r = v.safeParse(config, JSON.parse(text));
-    return r.success ? (r.output as ContainerConfig) : null;
+    return r.success ? (r.output as unknown as ContainerConfig) : null;
   } catch {
     return null;
   }
@@ -141,18 +177,4 @@ export function processStartTime(pid: number): number | null {
 
 export function isAlive(p: ProcessRef): boolean {
   return processStartTime(p.pid) === p.start;
-}
-
-/**
- * Containers whose directory must stay: a live monitor, or a start under way (no monitor.pid yet,
- * created in the last minute). Garbage collection removes the directories of the others.
- */
-export function liveContainerIds(root: string): string[] {
-  return files.readdir(containersDir(root)).filter((id) => {
-    const dir = containerDir(root, id);
-    const pids = readPids(dir);
-    if (pids) return isAlive(pids.monitor);
-    const age = ageSeconds(dir);
-    return age !== null && age < 60;
-  });
 }

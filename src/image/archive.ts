@@ -102,7 +102,7 @@ async function extractArchive(store: ImageStore, path: string): Promise<string> 
   return dir;
 }
 
-export async function importImage(store: ImageStore, input: string, opts: { name?: string; allowDevices: boolean }): Promise<ImportResult[]> {
+export async function importImage(store: ImageStore, input: string, opts: { name?: string; allowDevices: boolean; archivesOnly?: boolean }): Promise<ImportResult[]> {
   store.lock("shared");
   const uninstall = store.cleanupOnSignals();
   let spooled: string | null = null;
@@ -140,6 +140,7 @@ export async function importImage(store: ImageStore, input: string, opts: { name
         store.removeTemp(dir);
       }
     }
+    if (opts.archivesOnly) throw new Error(`load ${input}: not an image archive (no manifest.json, no OCI index.json); a root filesystem tarball is for ctr import`);
     return [await importRootfs(store, path, opts)];
   } finally {
     if (spooled) store.removeTemp(spooled);
@@ -249,7 +250,7 @@ async function storeImage(
 }
 
 /** Stores the config and the manifest (the given bytes, or a new OCI manifest over `layers`) and names the image. */
-function recordImage(store: ImageStore, configBytes: Buffer, config: ImageConfig, layers: Descriptor[], names: string[], manifestBytes?: Uint8Array): ImportResult {
+export function recordImage(store: ImageStore, configBytes: Buffer, config: ImageConfig, layers: Descriptor[], names: string[], manifestBytes?: Uint8Array): ImportResult {
   const configDigest = store.putBlob(configBytes);
   const fresh: Manifest = { schemaVersion: 2, mediaType: MEDIA.ociManifest, config: { mediaType: MEDIA.ociConfig, digest: configDigest, size: configBytes.length }, layers };
   const manifestDigest = store.putBlob(manifestBytes ?? Buffer.from(JSON.stringify(fresh)));

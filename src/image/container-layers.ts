@@ -31,6 +31,7 @@ export function imageRunSpec(store: ImageStore, rec: ImageRecord, name: string):
   const config = store.configOf(rec);
   const lowers = store.lowerDirs(chainIds(config.rootfs.diff_ids));
   return {
+    id: rec.id,
     name,
     config: config.config ?? null,
     rootfsFor(id: string): { rootfs: string; overlay: OverlayRootfs } {

@@ -112,6 +112,11 @@ export class RegistryClient {
           await sleep(this.backoffMs * 2 ** (attempt - 1));
           continue;
         }
+        const code = String((e as { code?: unknown }).code ?? "");
+        // A name that does not resolve: a typo or no DNS, which --insecure would not change.
+        if (/^(ENOTFOUND|EAI_|DNS_)/.test(code)) {
+          throw new RegistryError(`${what}: cannot resolve the registry's host name ${JSON.stringify(this.registry.replace(/:\d+$/, ""))} (DNS: ${code})`, 0);
+        }
         const hint = this.lenient ? "" : " (for a registry on plain HTTP or with a self-signed certificate, pass --insecure)";
         throw new RegistryError(`${what}: cannot reach ${this.registry}: ${(e as Error).message}${hint}`, 0);
       }

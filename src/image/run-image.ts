@@ -6,6 +6,7 @@ import { createContainerLayers, findImage, imageRunSpec } from "./container-laye
 import { ImageStore } from "./store";
 import { UsageError } from "../errors";
 import { log } from "../log";
+import * as files from "../files";
 
 export function openStoreFor(root: string): ImageStore {
   return ImageStore.open(root);
@@ -33,23 +34,16 @@ export async function imageForRun(store: ImageStore, ref: string, o: { pull: str
 }
 
 /**
- * Records that the container uses the image (rmi refuses it, GC keeps its layers) and makes its
- * layers in its state directory. Both under the store's shared lock, so a concurrent GC sees
- * either none or both. Returns the function that forgets the record (the directory goes with the
- * container's).
+ * Records that the container uses the image (its `image` file: rmi refuses the image, GC keeps its
+ * layers) and makes its layers in its state directory, under the store's shared lock, so a
+ * concurrent GC sees either none or both.
  */
-export function prepareContainer(store: ImageStore, imageId: string, o: RunOptions, dir: string): () => void {
+export function prepareContainer(store: ImageStore, imageId: string, o: RunOptions, dir: string): void {
   store.lock("shared");
   try {
-    store.addContainer(o.id, imageId, process.pid);
-    try {
-      createContainerLayers(dir, { hostname: o.hostname, network: o.network });
-    } catch (e) {
-      store.removeContainer(o.id);
-      throw e;
-    }
+    files.writeFile(`${dir}/image`, imageId);
+    createContainerLayers(dir, { hostname: o.hostname, network: o.network });
   } finally {
     store.unlock();
   }
-  return () => store.removeContainer(o.id);
 }

@@ -1,6 +1,6 @@
 // The image store under the state root (--root, CTR_ROOT, default /var/lib/ctr):
 //
-//   ctr.db                   sqlite: images, tags, containers using images
+//   ctr.db                   sqlite: images and tags
 //   lock                     flock: shared while adding content, exclusive for garbage collection
 //   blobs/sha256/<hex>       the content store: manifests, configs, compressed layers, by digest
 //   layers/<chain hex>/      one unpacked layer per chain id, overlay2 style:
@@ -9,7 +9,7 @@
 //       meta.json              diff id, chain id, size
 //   l/<link>                 short names keep overlay's lowerdir= option under a page with many layers
 //   tmp/                     everything is written here first, then renamed into place
-//   containers/<id>/         a running container's upper, work and init layers
+//   containers/<id>/         a container's state and its upper, work and init layers (container/)
 //
 // Commit is rename(2): a crash or Ctrl-C mid-pull leaves only tmp/ entries, which the next garbage
 // collection removes, never a half layer or blob under its final name. Two pulls of the same
@@ -24,7 +24,7 @@ import { LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, flock } from "../../ffi/at";
 import { type Digest, hexOf, chainIds, DigestCounter } from "./digest";
 import { parseDocument, parseJson, ImageConfigSchema, ManifestSchema, type ImageConfig, type Manifest } from "./schema";
 import { AT_FDCWD, statAt } from "../../ffi/at";
-import { liveContainerIds, processStartTime } from "../container/state";
+import { processStartTime } from "../container/state";
 
 export { DEFAULT_ROOT, stateRoot } from "../container/state";
 
@@ -46,7 +46,8 @@ export interface LayerMeta {
 
 const LayerMetaSchema = v.object({ chainId: v.string(), diffId: v.string(), size: v.number(), link: v.string() });
 
-const SCHEMA_VERSION = 1;
+/** 2: containers are no longer rows (their state directories say which image they use). */
+const SCHEMA_VERSION = 2;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS images (
   id TEXT PRIMARY KEY,
@@ -59,12 +60,6 @@ CREATE TABLE IF NOT EXISTS images (
 CREATE TABLE IF NOT EXISTS tags (
   name TEXT PRIMARY KEY,
   image TEXT NOT NULL REFERENCES images(id)
-);
-CREATE TABLE IF NOT EXISTS containers (
-  id TEXT PRIMARY KEY,
-  image TEXT NOT NULL,
-  pid INTEGER NOT NULL,
-  started INTEGER NOT NULL
 );
 `;
 
@@ -95,6 +90,7 @@ export class ImageStore {
       this.db.exec("PRAGMA journal_mode=WAL;");
       this.db.transaction(() => {
         this.db.exec(SCHEMA);
+        this.db.exec("DROP TABLE IF EXISTS containers");
         this.db.exec(`PRAGMA user_version=${SCHEMA_VERSION}`);
       })();
     }
@@ -382,25 +378,16 @@ export class ImageStore {
 
   // ---- containers using images ----
 
-  addContainer(id: string, image: Digest, pid: number): void {
-    this.db.query("INSERT OR REPLACE INTO containers (id, image, pid, started) VALUES (?, ?, ?, ?)").run(id, image, pid, processStartTime(pid) ?? 0);
-  }
-
-  removeContainer(id: string): void {
-    this.db.query("DELETE FROM containers WHERE id = ?").run(id);
-  }
-
-  /** Images used by live containers; rows of dead ones (a SIGKILLed ctr) are dropped here. */
+  /**
+   * Images used by containers (running or stopped, as Docker counts them), from each container's
+   * `image` file: written under the shared lock while the container is made, so a garbage
+   * collection (exclusive) sees either no container or one that names its image.
+   */
   imagesInUse(): Map<Digest, string[]> {
-    const rows = this.db.query<{ id: string; image: string; pid: number; started: number }, []>("SELECT * FROM containers").all();
     const out = new Map<Digest, string[]>();
-    for (const r of rows) {
-      const start = processStartTime(r.pid);
-      if (start === null || start !== r.started) {
-        this.removeContainer(r.id);
-        continue;
-      }
-      out.set(r.image, [...(out.get(r.image) ?? []), r.id]);
+    for (const id of files.readdir(`${this.root}/containers`)) {
+      const image = readTextFile(`${this.root}/containers/${id}/image`)?.trim();
+      if (image) out.set(image as Digest, [...(out.get(image as Digest) ?? []), id]);
     }
     return out;
   }
@@ -453,10 +440,6 @@ export class ImageStore {
         if (!files.exists(`${this.root}/l/${link}`)) files.unlink(`${this.root}/l/${link}`);
       }
       for (const t of files.readdir(`${this.root}/tmp`)) files.removeTree(`${this.root}/tmp/${t}`);
-      // A container's directories outlive it only if its ctr was killed: its row is gone by now
-      // (imagesInUse dropped it) and its overlay went with its mount namespace.
-      const live = new Set([...[...inUse.values()].flat(), ...liveContainerIds(this.root)]);
-      for (const id of files.readdir(`${this.root}/containers`)) if (!live.has(id)) files.removeTree(`${this.root}/containers/${id}`);
       return { blobs: removedBlobs, layers: removedLayers, bytes };
     } finally {
       this.unlock();

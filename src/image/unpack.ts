@@ -23,8 +23,12 @@ export interface UnpackOptions {
   allowDevices: boolean;
   /** Upper bound on the sum of file sizes: a decompression bomb stops here. */
   maxBytes: number;
-  /** What the tar is, in messages: a "layer" (the default), or an image "archive" being read. */
-  kind?: "layer" | "archive";
+  /** What the tar is, in messages: a "layer" (the default), an image "archive", or a `cp` "copy". */
+  kind?: "layer" | "archive" | "copy";
+  /** `.wh.` names are overlay whiteouts (layers; the default), or plain names (`cp`). */
+  whiteouts?: boolean;
+  /** Every entry gets this owner instead of the tar's (`cp` without -a). */
+  owner?: { uid: number; gid: number };
 }
 
 export interface UnpackStats {
@@ -60,7 +64,8 @@ export class LayerUnpacker implements TarSink {
     return this.opts.kind ?? "layer";
   }
 
-  entry(e: TarEntry): void {
+  entry(entry: TarEntry): void {
+    const e = this.opts.owner ? { ...entry, ...this.opts.owner } : entry;
     this.stats.entries++;
     if (e.size > this.opts.maxBytes - this.stats.bytes) {
       throw new TarError(`${this.kind} is larger than the limit of ${this.opts.maxBytes} bytes uncompressed (entry ${e.name})`);
@@ -70,9 +75,10 @@ export class LayerUnpacker implements TarSink {
     const base = parts.pop()!;
     const parent = this.parentDir(parts, e.name);
 
-    if (base === OPAQUE) return this.markOpaque(parts, e.name);
-    if (base.startsWith(`${WHITEOUT}${WHITEOUT}`)) return; // AUFS metadata (.wh..wh.plnk): not content
-    if (base.startsWith(WHITEOUT)) {
+    const whiteouts = this.opts.whiteouts ?? true;
+    if (whiteouts && base === OPAQUE) return this.markOpaque(parts, e.name);
+    if (whiteouts && base.startsWith(`${WHITEOUT}${WHITEOUT}`)) return; // AUFS metadata (.wh..wh.plnk): not content
+    if (whiteouts && base.startsWith(WHITEOUT)) {
       const hidden = base.slice(WHITEOUT.length);
       this.removeExisting(parent, hidden, e.name);
       this.check(mknodat(parent, hidden, S_IFCHR, 0, 0), "mknod", e.name);
@@ -191,7 +197,7 @@ export class LayerUnpacker implements TarSink {
   }
 
   private check(rc: number, syscall: string, name: string): number {
-    if (rc < 0) throw new SysError(syscall, -rc, `layer entry ${name}`);
+    if (rc < 0) throw new SysError(syscall, -rc, `${this.kind === "copy" ? "" : `${this.kind} entry `}${name}`);
     return rc;
   }
 

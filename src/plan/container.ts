@@ -7,6 +7,7 @@ import type { ChildOp } from "../stage/ops";
 import { planProcess, type ProcessOptions } from "./process";
 import { planRootfs, type OverlayRootfs } from "./rootfs";
 import type { ProcessPlan } from "./schema";
+import type { MountSpec } from "../volumes/spec";
 
 export interface RunOptions extends ProcessOptions {
   id: string;
@@ -19,6 +20,8 @@ export interface RunOptions extends ProcessOptions {
   resources: Resources;
   /** Where the container's cgroup goes, in each hierarchy (default /ctr). */
   cgroupParent: string;
+  /** Volumes, bind mounts and tmpfs mounts, resolved (volumes/store.ts). */
+  mounts: MountSpec[];
 }
 
 export interface ContainerPlan {

@@ -29,6 +29,13 @@ export interface ProcessOptions {
   seccomp: SeccompChoice | null;
 }
 
+/** KEY=VALUE entries where a later KEY replaces an earlier one (in the earlier one's place). */
+export function mergeEnv(entries: string[]): string[] {
+  const map = new Map<string, string>();
+  for (const e of entries) map.set(e.slice(0, e.indexOf("=")), e);
+  return [...map.values()];
+}
+
 export function planProcess(o: ProcessOptions): ProcessPlan {
   const caps = capabilitySet({ privileged: o.privileged, add: o.capAdd, drop: o.capDrop });
   const rlimits = [...o.ulimits];

@@ -3,6 +3,7 @@
 // from inside. The order and the reason for each step live here; the stage just runs them.
 import type { MsFlag } from "../../ffi/constants";
 import type { ChildOp, MountEnsure } from "../stage/ops";
+import type { MountSpec } from "../volumes/spec";
 
 /** An image's root: overlay layers in the store (see src/image/store.ts). */
 export interface OverlayRootfs {
@@ -44,7 +45,7 @@ const inside = (source: string | null, target: string, fstype: string | null, fl
   return { op: "mount", source, target, fstype, flags, data, ensure };
 };
 
-export function planRootfs(o: { rootfs: string; overlay: OverlayRootfs | null; privileged: boolean }): ChildOp[] {
+export function planRootfs(o: { rootfs: string; overlay: OverlayRootfs | null; privileged: boolean; mounts: readonly MountSpec[] }): ChildOp[] {
   const ops: ChildOp[] = [
     // Nothing done in the container's mount namespace may propagate back to the host.
     { op: "mount", source: null, target: "/", fstype: null, flags: ["REC", "PRIVATE"], data: null, ensure: "none" },
@@ -63,6 +64,12 @@ export function planRootfs(o: { rootfs: string; overlay: OverlayRootfs | null; p
   } else {
     // pivot_root needs the new root to be a mount point; MS_REC keeps mounts below it.
     ops.push({ op: "mount", source: o.rootfs, target: o.rootfs, fstype: null, flags: ["BIND", "REC"], data: null, ensure: "none" });
+  }
+  // Host paths can only be bound before the pivot; their destinations are resolved inside the
+  // new root by the stage itself (RESOLVE_IN_ROOT), never through the host's view of it.
+  for (const m of o.mounts) {
+    if (m.type === "tmpfs") continue;
+    ops.push({ op: "bind-mount", source: m.source, rootfs: o.rootfs, destination: m.destination, readOnly: m.readOnly, populate: m.type === "volume" && m.populate });
   }
   // Pivot first, then mount inside: every later path resolves in the container's own root, so a
   // symlink planted in the rootfs (say /dev -> /host/etc) cannot send a mount onto the host.
@@ -87,11 +94,29 @@ export function planRootfs(o: { rootfs: string; overlay: OverlayRootfs | null; p
     inside("mqueue", "/dev/mqueue", "mqueue", ["NOSUID", "NODEV", "NOEXEC"]),
     inside("sysfs", "/sys", "sysfs", o.privileged ? ["NOSUID", "NODEV", "NOEXEC"] : ["NOSUID", "NODEV", "NOEXEC", "RDONLY"]),
   );
+  for (const m of o.mounts) if (m.type === "tmpfs") ops.push(tmpfsMount(m.destination, m.options));
   if (!o.privileged) {
     for (const p of MASKED_PATHS) ops.push({ op: "mask", path: p });
     for (const p of READONLY_PATHS) ops.push({ op: "readonly", path: p });
   }
   return ops;
+}
+
+/** --tmpfs DEST[:OPTS]: Docker's defaults (noexec, nosuid, nodev, mode 1777), then the options. */
+function tmpfsMount(destination: string, options: string): ChildOp {
+  const flags = new Set<MsFlag>(["NOEXEC", "NOSUID", "NODEV"]);
+  const data: string[] = [];
+  for (const o of options.split(",").filter(Boolean)) {
+    if (o === "ro") flags.add("RDONLY");
+    else if (o === "rw") flags.delete("RDONLY");
+    else if (o === "exec") flags.delete("NOEXEC");
+    else if (o === "suid") flags.delete("NOSUID");
+    else if (o === "dev") flags.delete("NODEV");
+    else if (o === "noexec" || o === "nosuid" || o === "nodev") flags.add(o.toUpperCase() as MsFlag);
+    else data.push(o);
+  }
+  if (!data.some((d) => d.startsWith("mode="))) data.unshift("mode=1777");
+  return inside("tmpfs", destination, "tmpfs", [...flags], data.join(","));
 }
 
 /** --read-only: / remounted read-only, once every mount point and the working directory exist. */

@@ -83,6 +83,8 @@ export function describeOp(op: Op): string {
       return `exec ${JSON.stringify(op.args)}`;
     case "exec-reaper":
       return `exec ${JSON.stringify(op.args)} under an init that forwards signals and reaps zombies (--init)`;
+    case "bind-mount":
+      return `bind ${op.source} on ${op.destination}${op.readOnly ? " (read-only)" : ""} (resolved inside ${op.rootfs})${op.populate ? ", filled first with what the image has there" : ""}`;
     case "monitor":
       return `monitor: ${op.flags.join(", ") || "detached"}${op.pidfile ? `; pids to ${op.pidfile}` : ""}`;
     case "cgroup-mkdir":
@@ -93,6 +95,8 @@ export function describeOp(op: Op): string {
       return `attach eBPF device filter to ${op.dir}: allow ${op.rules}; deny the rest`;
     case "log":
       return `log stdout and stderr to ${op.path} (k8s-file; rotate at ${op.maxBytes || "no limit"} bytes, ${op.maxFiles} file(s))`;
+    case "attach-socket":
+      return `serve stdin, stdout and stderr to ctr attach on ${op.dir}/attach.sock`;
     case "join-pidns":
       return `join the pid namespace of fd ${op.fd} for the container's first process`;
     case "clone":

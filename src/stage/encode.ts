@@ -71,6 +71,8 @@ function args(op: Op): Arg[] {
     case "exec":
     case "exec-reaper":
       return [op.args.length, ...op.args, op.env.length, ...op.env, op.homeFromUser ? 1 : 0];
+    case "bind-mount":
+      return [op.source, op.rootfs, op.destination, op.readOnly ? 1 : 0, op.populate ? 1 : 0];
     case "monitor":
       return [op.flags.reduce((a, f) => a | MONITOR_FLAGS[f], 0), op.pidfile];
     case "cgroup-mkdir":
@@ -83,6 +85,8 @@ function args(op: Op): Arg[] {
       return [op.path, op.maxBytes, op.maxFiles];
     case "join-pidns":
       return [op.fd];
+    case "attach-socket":
+      return [op.dir];
     case "clone":
       return [namespaceFlags(op.namespaces), op.cgroup];
     case "cgroup-add":

@@ -39,6 +39,7 @@ export const OPCODES = {
   "wait-fifo": 33,
   exec: 34,
   "exec-reaper": 35,
+  "bind-mount": 36,
   // list 0
   monitor: 100,
   "cgroup-mkdir": 101,
@@ -49,6 +50,7 @@ export const OPCODES = {
   release: 106,
   log: 107,
   "join-pidns": 108,
+  "attach-socket": 109,
   // list 2
   "oom-count": 200,
   "cgroup-kill": 201,
@@ -74,6 +76,7 @@ export function cName(op: OpName): string {
     "oom-count": "OOM_COUNT",
     "exec-reaper": "EXEC_REAPER",
     "pivot-root": "PIVOT_ROOT",
+    "bind-mount": "BIND_MOUNT",
   };
   return `OP_${special[op] ?? op.toUpperCase().replace(/-/g, "_")}`;
 }

@@ -43,7 +43,9 @@ export type ChildOp =
   | { op: "signals-default" }
   | { op: "open"; path: string; flags: number; mode: number; fd: number }
   | { op: "wait-fifo"; fd: number }
-  | { op: "exec" | "exec-reaper"; args: string[]; env: string[]; homeFromUser: boolean };
+  | { op: "exec" | "exec-reaper"; args: string[]; env: string[]; homeFromUser: boolean }
+  /** Before pivot_root: source (host) onto destination, resolved inside rootfs; populate an empty new volume first. */
+  | { op: "bind-mount"; source: string; rootfs: string; destination: string; readOnly: boolean; populate: boolean };
 
 /** List 0: the monitor, before and around the clone. */
 export type SetupOp =
@@ -53,6 +55,8 @@ export type SetupOp =
   | { op: "cgroup-device-filter"; dir: string; program: Uint8Array; rules: string }
   | { op: "log"; path: string; maxBytes: number; maxFiles: number }
   | { op: "join-pidns"; fd: number }
+  /** Serve the container's streams to `ctr attach` on <dir>/attach.sock. */
+  | { op: "attach-socket"; dir: string }
   | { op: "clone"; namespaces: NamespaceType[]; cgroup: string | null }
   | { op: "cgroup-add"; path: string }
   | { op: "release" };

@@ -12,6 +12,7 @@ import type { MonitorFlag } from "./opcodes";
 import type { ChildOp, Program, SetupOp, TeardownOp } from "./ops";
 
 const SIGKILL = 9;
+const O_PATH = 0o10000000;
 
 /** What the host allows, read by the caller (ctr's own bounding set: the container's upper bound). */
 export interface HostContext {
@@ -23,6 +24,8 @@ export interface MonitorContext {
   flags: MonitorFlag[];
   pidfile: string | null;
   log: { path: string; maxBytes: number; maxFiles: number } | null;
+  /** A detached container's streams, served to `ctr attach` on <attachDir>/attach.sock. */
+  attachDir?: string | null;
   exitFile: string | null;
   /** Run when the container has exited and ctr is not there to clean up (detached, or ctr killed). */
   exitCommand: { args: string[]; env: string[] } | null;
@@ -47,7 +50,10 @@ export function grantedCapabilities(p: ProcessPlan, available: readonly Capabili
  * credentials in runc's order (bounding set while CAP_SETPCAP is held; ids with KEEPCAPS so the
  * permitted set survives; then the final sets), no_new_privs, and the seccomp filter last.
  */
-export function processOps(p: ProcessPlan, ctx: HostContext & { privileged: boolean; mkdirCwd: boolean; readOnlyRoot: boolean }): ChildOp[] {
+/** The fd the start FIFO is kept on in the stage, from before pivot_root until `start`. */
+export const START_FIFO_FD = 100;
+
+export function processOps(p: ProcessPlan, ctx: HostContext & { privileged: boolean; mkdirCwd: boolean; readOnlyRoot: boolean; startFifo?: boolean }): ChildOp[] {
   const caps = grantedCapabilities(p, ctx.available, ctx.privileged);
   const filter = seccompFilter(p.seccomp, caps.bounding);
   const seccomp: ChildOp | null = filter && { op: "seccomp", filter: filter.filter, flags: 0, summary: `${filter.profile}, ${filter.summary}` };
@@ -79,6 +85,8 @@ export function processOps(p: ProcessPlan, ctx: HostContext & { privileged: bool
   // The working directory only now, inside the container's root: no fd or path of the host's
   // can be its cwd (CVE-2024-21626), and every fd above 2 closes at exec.
   ops.push({ op: "chdir", path: p.cwd }, { op: "close-from", fd: 3 }, { op: "signals-default" });
+  // `ctr create`: everything is set up; the command waits for `ctr start` (runc's exec FIFO).
+  if (ctx.startFifo) ops.push({ op: "wait-fifo", fd: START_FIFO_FD });
   if (seccomp && p.noNewPrivileges) ops.push(seccomp);
   ops.push({ op: p.init ? "exec-reaper" : "exec", args: p.args, env: p.env, homeFromUser: true });
   return ops;
@@ -87,6 +95,7 @@ export function processOps(p: ProcessPlan, ctx: HostContext & { privileged: bool
 function monitorOps(m: MonitorContext): SetupOp[] {
   const ops: SetupOp[] = [{ op: "monitor", flags: m.flags, pidfile: m.pidfile }];
   if (m.log) ops.push({ op: "log", ...m.log });
+  if (m.attachDir) ops.push({ op: "attach-socket", dir: m.attachDir });
   return ops;
 }
 
@@ -97,8 +106,11 @@ function exitOps(m: MonitorContext): TeardownOp[] {
   return ops;
 }
 
-/** A container's start: cgroup first, then the clone into it, then everything inside. */
-export function containerProgram(plan: ContainerPlan, host: HostContext & { cgroups: CgroupHost | null }, monitor: MonitorContext): Program {
+/**
+ * A container's start: cgroup first, then the clone into it, then everything inside.
+ * `startFifo`: `ctr create`: the command waits, set up, until `ctr start` opens this FIFO.
+ */
+export function containerProgram(plan: ContainerPlan, host: HostContext & { cgroups: CgroupHost | null }, monitor: MonitorContext, startFifo: string | null = null): Program {
   const setup = monitorOps(monitor);
   const join = plan.cgroup ? cgroupJoin(plan.cgroup) : { cloneInto: null, procs: [] };
   if (plan.cgroup) setup.push(...cgroupSetupOps(plan.cgroup));
@@ -112,8 +124,10 @@ export function containerProgram(plan: ContainerPlan, host: HostContext & { cgro
   if (plan.namespaces.some((n) => n.type === "cgroup" && n.mode === "new")) child.push({ op: "unshare", namespaces: ["cgroup"] });
   if (plan.hostname !== null) child.push({ op: "sethostname", name: plan.hostname });
   if (plan.loopback) child.push({ op: "loopback-up" });
+  // Opened (without blocking: O_PATH) while host paths are still reachable.
+  if (startFifo) child.push({ op: "open", path: startFifo, flags: O_PATH, mode: 0, fd: START_FIFO_FD });
   child.push(...plan.rootfs);
-  child.push(...processOps(plan.process, { available: host.available, privileged: plan.privileged, mkdirCwd: true, readOnlyRoot: plan.readOnlyRoot }));
+  child.push(...processOps(plan.process, { available: host.available, privileged: plan.privileged, mkdirCwd: true, readOnlyRoot: plan.readOnlyRoot, startFifo: startFifo !== null }));
 
   const teardown: TeardownOp[] = plan.cgroup && host.cgroups ? cgroupTeardownOps(plan.cgroup, host.cgroups) : [];
   teardown.push(...exitOps(monitor));

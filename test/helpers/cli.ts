@@ -61,6 +61,16 @@ export async function waitFor(cond: () => boolean, ms = 20000): Promise<boolean>
   return cond();
 }
 
+/** waitFor with an asynchronous condition (a ctr command's output). */
+export async function eventually(cond: () => Promise<boolean>, ms = 20000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return true;
+    await Bun.sleep(50);
+  }
+  return cond();
+}
+
 let markers = 0;
 /** A sleep duration no other process on the machine is using: about 300 s, unique per call. */
 export function uniqueMarker(): string {

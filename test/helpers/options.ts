@@ -23,5 +23,6 @@ export const baseOptions = (over: Partial<RunOptions> = {}): RunOptions => ({
   nofileHard: 4096,
   resources: {},
   cgroupParent: "/ctr",
+  mounts: [],
   ...over,
 });

@@ -152,7 +152,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     expect(r.stdout).toBe("amd64\n");
     const arm = await c(["pull", "-q", "--platform", "linux/arm64", `${plain.host}/test/multiarch`]);
     expect(arm.code).toBe(0);
-    const info = JSON.parse((await c(["image", "inspect", `${plain.host}/test/multiarch`])).stdout) as { Architecture: string };
+    const info = JSON.parse((await c(["image", "inspect", `${plain.host}/test/multiarch`])).stdout)[0] as { Architecture: string };
     expect(info.Architecture).toBe("arm64");
     const none = await c(["pull", "--platform", "linux/s390x", `${plain.host}/test/multiarch`]);
     expect(none.code).toBe(125);
@@ -160,7 +160,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
   });
 
   test("pull by digest, and a tag that does not exist", async () => {
-    const info = JSON.parse((await c(["image", "inspect", `${plain.host}/test/single:1.0`])).stdout) as { RepoDigests: string[] };
+    const info = JSON.parse((await c(["image", "inspect", `${plain.host}/test/single:1.0`])).stdout)[0] as { RepoDigests: string[] };
     const byDigest = await c(["pull", "-q", info.RepoDigests[0]!]);
     expect(byDigest.code).toBe(0);
     const missing = await c(["pull", `${plain.host}/test/single:nope`]);
@@ -298,10 +298,11 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const ref = `${plain.host}/test/single:1.0`;
     expect((await c(["pull", "-q", ref], { env: e })).code).toBe(0);
     // --init: a plain sleep as PID 1 would ignore the forwarded SIGTERM, as in Docker.
-    const { proc } = await startSleeping(e, ["--init"], ref);
+    const { proc } = await startSleeping(e, ["--init", "--rm"], ref);
     const refused = await c(["rmi", ref], { env: e });
-    expect(refused.code).toBe(125);
-    expect(refused.stderr).toContain("in use by running container");
+    // Docker's code for a conflict the daemon refuses: 1.
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("the image is used by container");
     // -f untags it; the image and its layers stay while the container runs (it still needs them).
     const forced = await c(["rmi", "-f", ref], { env: e });
     expect(forced.stdout).toBe(`Untagged: ${ref}\n`);
@@ -324,7 +325,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
-  test("a SIGKILLed ctr leaves no mount and no process; its container directory goes at the next GC", async () => {
+  test("a SIGKILLed ctr leaves no mount and no process; its container stays, Exited (137), until rm", async () => {
     const fresh = `${tmp}/killed-root`;
     const e = { CTR_ROOT: fresh };
     const ref = `${plain.host}/test/single:1.0`;
@@ -336,7 +337,14 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     expect(await waitFor(() => pidsWithMarker(marker).length === 0)).toBe(true);
     // The overlay lived in the container's mount namespace: nothing of it is on the host.
     expect(hostMountsUnder(fresh)).toEqual([]);
-    // The dead ctr's row no longer protects the image, and GC takes its directory.
+    // As Docker: a container run without --rm stays, its exit recorded by the monitor, and it
+    // keeps its image until it is removed.
+    expect(await waitFor(() => dirEntries(`${fresh}/containers`).some((id) => fs.existsSync(`${fresh}/containers/${id}/exit.json`)))).toBe(true);
+    const ps = await c(["ps", "-a", "--format", "{{.Status}}"], { env: e });
+    expect(ps.stdout).toMatch(/^Exited \(137\)/);
+    expect((await c(["rmi", ref], { env: e })).code).toBe(1);
+    const [id] = dirEntries(`${fresh}/containers`);
+    expect((await c(["rm", id!], { env: e })).code).toBe(0);
     const rmi = await c(["rmi", ref], { env: e });
     expect(rmi.code).toBe(0);
     expect(dirEntries(`${fresh}/containers`)).toEqual([]);
@@ -357,7 +365,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     cleanup.push(first, second, extra);
     pushLayout(first, `${repo}:latest`);
     expect((await c(["pull", "-q", repo], e)).code).toBe(0);
-    const id = JSON.parse((await c(["image", "inspect", repo], e)).stdout).Id as string;
+    const id = JSON.parse((await c(["image", "inspect", repo], e)).stdout)[0].Id as string;
     // The same tag, pushed again with other content: the first image is left untagged ("<none>").
     pushLayout(second, `${repo}:latest`);
     expect((await c(["pull", "-q", repo], e)).code).toBe(0);
@@ -413,7 +421,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const file = `${tmp}/for-podman.tar`;
     expect((await c(["pull", "-q", ref])).code).toBe(0);
     expect((await c(["save", ref, "-o", file])).code).toBe(0);
-    const id = (JSON.parse((await c(["image", "inspect", ref])).stdout).Id as string).slice(7, 19);
+    const id = (JSON.parse((await c(["image", "inspect", ref])).stdout)[0].Id as string).slice(7, 19);
     // podman with its own storage in the test dir (vfs: no mounts, nothing left behind).
     const pm = ["podman", "--root", `${tmp}/podman/root`, "--runroot", `${tmp}/podman/run`, "--storage-driver", "vfs"];
     const load = Bun.spawnSync([...pm, "load", "-i", file], { stderr: "pipe" });
@@ -510,7 +518,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     // skopeo, independently, sees the same manifest digest.
     const insp = JSON.parse(Bun.spawnSync(["skopeo", "inspect", "--tls-verify=false", `docker://${dest}`]).stdout.toString()) as { Digest: string };
     expect(insp.Digest).toBe(pushedDigest);
-    expect(JSON.parse((await c(["image", "inspect", "pushme"], e)).stdout).RepoDigests).toEqual([`${plain.host}/pushed/tools@${pushedDigest}`]);
+    expect(JSON.parse((await c(["image", "inspect", "pushme"], e)).stdout)[0].RepoDigests).toEqual([`${plain.host}/pushed/tools@${pushedDigest}`]);
     // A second push uploads nothing again.
     expect((await c(["push", "pushme", dest], e)).stderr).toContain("already exists");
     // Basic auth: refused without credentials, accepted with them.

@@ -36,7 +36,7 @@ async function importTar(tar: Buffer, extra: string[] = [], env: Record<string, 
 
 /** The single layer of the most recent import. */
 function layerOf(name: string): string {
-  const info = JSON.parse(Bun.spawnSync([process.env.CTR_BIN ?? path.resolve(import.meta.dir, "../../dist/ctr"), "image", "inspect", name], { env: { ...process.env, CTR_ROOT: ROOT } }).stdout.toString());
+  const info = JSON.parse(Bun.spawnSync([process.env.CTR_BIN ?? path.resolve(import.meta.dir, "../../dist/ctr"), "image", "inspect", name], { env: { ...process.env, CTR_ROOT: ROOT } }).stdout.toString())[0];
   const diffId = info.RootFS.Layers[0] as string;
   return `${ROOT}/layers/${diffId.slice(7)}/diff`;
 }

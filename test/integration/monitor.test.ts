@@ -6,8 +6,9 @@ import * as fs from "node:fs";
 import { CTR, haveBinary, isRoot, testCgroupParent, waitFor } from "../helpers/cli";
 import { BUSYBOX, makeBusyboxRootfs, removeRootfs } from "../helpers/rootfs";
 import { baseOptions } from "../helpers/options";
-import { runDetached } from "../../src/container/run";
-import { createContainerDir, readExit, readPids, isAlive, statePaths } from "../../src/container/state";
+import { startDetached } from "../../src/container/lifecycle";
+import { containerConfig } from "../../src/container/start";
+import { createContainerDir, writeConfig, readExit, readPids, isAlive, statePaths } from "../../src/container/state";
 import { parseLogRecord, streamText } from "../../src/container/logs";
 import { detectCgroupHost } from "../../src/cgroups/host";
 import { parseResources } from "../../src/cgroups/index";
@@ -31,10 +32,12 @@ async function detached(args: string[], o: { memory?: string; log?: { maxBytes: 
     resources: o.memory ? parseResources({ memory: o.memory }, { hostCpus: 2, deviceNumber: () => ({ major: 0, minor: 0 }) }) : {},
   });
   const dir = createContainerDir(root(), id);
-  const pids = await runDetached(new LinuxSys(), {
-    options, interactive: false, root: root(), dir, image: null, cgroups, name: null, autoRemove: false, detached: true,
-    log: o.log ?? { maxBytes: 0, maxFiles: 1 }, ctrPath: CTR,
+  const config = containerConfig(options, cgroups, {
+    name: null, image: null, autoRemove: false, restart: { name: "no", maximumRetryCount: 0 }, labels: {}, stopSignal: 15, stopTimeout: 10,
+    log: o.log ?? { maxBytes: 0, maxFiles: 1 }, tty: false, interactive: false,
   });
+  writeConfig(dir, config);
+  const pids = await startDetached({ sys: new LinuxSys(), root: root(), cgroups, ctrPath: CTR }, config);
   return { id, dir, ...pids };
 }
 

@@ -141,7 +141,7 @@ describe.skipIf(!enabled)("the native stage and monitor", () => {
     // From before the plan to well after the container runs: every few hundred microseconds.
     for (let i = 0; i < 24; i++) {
       const marker = uniqueMarker();
-      const proc = Bun.spawn([CTR, "run", "--rootfs", R, "--cgroup-parent", PARENT, "-m", "32m", "--init", "sh", "-c", `exec sleep ${marker}`], { stdout: "ignore", stderr: "ignore" });
+      const proc = Bun.spawn([CTR, "run", "--rm", "--rootfs", R, "--cgroup-parent", PARENT, "-m", "32m", "--init", "sh", "-c", `exec sleep ${marker}`], { stdout: "ignore", stderr: "ignore" });
       await Bun.sleep(i * 0.7);
       proc.kill("SIGKILL");
       await proc.exited;

@@ -3,12 +3,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseCommandLine } from "../../src/cli/argv";
-import { buildRunRequest, mergeEnv, parseEnvEntry, parseSecurityOpts, parseUlimit, RUN_FLAGS } from "../../src/cli/run-options";
+import { buildRunRequest, checkRootfs, mergeEnv, parseEnvEntry, parseSecurityOpts, parseUlimit, RUN_FLAGS } from "../../src/cli/run-options";
+import { parseRunFlags } from "../../src/cli/run-flags";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ctr-unit-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-const ctx = { hostEnv: { FROM_HOST: "yes" }, nofileHard: 4096 as const, consoleSize: null, hostCpus: "0-1" };
-const build = (args: string[]) => buildRunRequest(parseCommandLine(args, RUN_FLAGS, "run"), ctx);
+// As `ctr run --rootfs DIR CMD...` puts it together: flags first, then the rootfs, then the request.
+const build = (args: string[]) => {
+  const cl = parseCommandLine(args, RUN_FLAGS, "run");
+  const flags = parseRunFlags(cl, { hostEnv: { FROM_HOST: "yes" }, hostCpus: "0-1" });
+  const rootfs = checkRootfs(cl.strings.rootfs![0]!);
+  return buildRunRequest(flags, { rootfs, args: cl.rest, nofileHard: 4096, consoleSize: null });
+};
 
 describe("run options", () => {
   test("a missing rootfs, or a file, is refused by name", () => {
