@@ -2,7 +2,6 @@
 // store's modules (~15 ms), nor `ctr ps` for the registry client. Groups (`ctr image ...`,
 // `ctr container ...`, `ctr volume ...`) reuse the same definitions under Docker's names.
 import type { CommandDef } from "citty";
-import { runCommand, createCommand } from "../commands/run";
 
 export type Command = CommandDef & { usage?: string };
 export type Loader = () => Promise<Command>;
@@ -21,8 +20,8 @@ const commit: Loader = () => import("../commands/commit").then((m) => m.commitCo
 const top: Loader = () => import("../commands/top-stats").then((m) => m.topCommand as Command);
 const stats: Loader = () => import("../commands/top-stats").then((m) => m.statsCommand as Command);
 const load: Loader = () => import("../commands/archive").then((m) => m.loadCommand as Command);
-const run: Loader = async () => runCommand as Command;
-const create: Loader = async () => createCommand as Command;
+const run: Loader = () => import("../commands/run").then((m) => m.runCommand as Command);
+const create: Loader = () => import("../commands/run").then((m) => m.createCommand as Command);
 
 /** `ctr container SUB`: Docker's container management commands. */
 export const CONTAINER_GROUP: Record<string, Loader> = {

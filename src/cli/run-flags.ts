@@ -135,22 +135,10 @@ export function parseRestart(value: string | undefined): RestartPolicy {
   return { name: "on-failure", maximumRetryCount: m[2] ? Number(m[2]) : 0 };
 }
 
-export const SIGNAL_NUMBERS: Record<string, number> = {
-  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11, USR2: 12, PIPE: 13,
-  ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, XCPU: 24,
-  XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, PWR: 30, SYS: 31,
-};
+import { parseSignal } from "../signals";
 
-/** `TERM`, `SIGTERM`, `15`, `SIGRTMIN+3`: the signal's number. */
-export function parseSignal(value: string, flag: string): number {
-  const s = value.trim().toUpperCase().replace(/^SIG/, "");
-  if (/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 64) return Number(s);
-  const rt = /^RTMIN(?:\+(\d+))?$/.exec(s) ?? /^RTMAX(?:-(\d+))?$/.exec(s);
-  if (rt) return s.startsWith("RTMIN") ? 34 + Number(rt[1] ?? 0) : 64 - Number(rt[1] ?? 0);
-  const n = SIGNAL_NUMBERS[s];
-  if (n === undefined) throw new UsageError(`${flag}: unknown signal ${JSON.stringify(value)}`);
-  return n;
-}
+export { parseSignal };
+
 
 /** `10m` → bytes, for --log-opt max-size. */
 function parseSize(value: string, what: string): number {

@@ -1,57 +1,19 @@
 // Container commands with Docker's names, flags, output and exit codes: ps, inspect, start, stop,
 // kill, rm, wait, restart, rename, container prune, pause, unpause.
 import { err, out } from "../output";
-import type { CommandDef } from "citty";
 import type { FlagDefs, ParsedCommandLine } from "../cli/argv";
 import { compileTemplate, printRows } from "../cli/template";
-import { parseSignal } from "../cli/run-flags";
+import { parseSignal } from "../signals";
 import { ExitError, UsageError } from "../errors";
-import { detectCgroupHost } from "../cgroups/index";
-import { LinuxSys } from "../sys/linux";
-import { stateRoot } from "../container/state";
-import { ContainerStore, NoSuchObject, type ContainerInfo } from "../container/store";
-import { freeze, prepareStart, releaseStart, removeContainer, signalContainer, startContainer, stopContainer, waitForExit, type Context } from "../container/lifecycle";
+import { NoSuchObject, type ContainerInfo } from "../container/store";
 import { inspectDocument, psFields } from "../container/present";
-import { commandArgs, parseArgs } from "./common";
 import { isTerminal } from "../terminal";
+import { containerContext, defineCommand, each, infoOf } from "./container-common";
 
-export function containerContext(cl: ParsedCommandLine): { ctx: Context; store: ContainerStore } {
-  const root = stateRoot(cl.strings.root?.[0]);
-  const store = new ContainerStore(root);
-  // Whatever a killed ctr or monitor left is put right first: nothing is listed that is not so.
-  store.reconcile();
-  return { ctx: { sys: new LinuxSys(), root, cgroups: detectCgroupHost() }, store };
-}
+export { containerContext, defineCommand, infoOf } from "./container-common";
 
-export function infoOf(store: ContainerStore, ref: string): ContainerInfo {
-  const info = store.info(store.resolve(ref));
-  if (!info) throw new NoSuchObject(`no such container: ${ref}`);
-  return info;
-}
-
-/** Runs fn on each named container; errors are printed per container and the last one's code kept. */
-async function each(refs: string[], store: ContainerStore, fn: (info: ContainerInfo, ref: string) => Promise<void>): Promise<number> {
-  let code = 0;
-  for (const ref of refs) {
-    try {
-      await fn(infoOf(store, ref), ref);
-      out(`${ref}\n`);
-    } catch (e) {
-      err(`ctr: ${(e as Error).message}\n`);
-      code = e instanceof ExitError ? e.exitCode : 125;
-    }
-  }
-  return code;
-}
-
-export function defineCommand(name: string, description: string, usage: string, flags: FlagDefs, count: { min: number; max?: number }, run: (cl: ParsedCommandLine) => Promise<number>) {
-  return {
-    meta: { name, description },
-    args: commandArgs(flags),
-    usage: `ctr ${usage}`,
-    run: ({ rawArgs }: { rawArgs: string[] }) => run(parseArgs(rawArgs, flags, name, usage, count)),
-  } satisfies CommandDef & { usage: string };
-}
+/** The lifecycle's module (plans, the stage, seccomp): loaded by the commands that change things. */
+const lifecycle = () => import("../container/lifecycle");
 
 // ---- ps ----
 
@@ -90,11 +52,11 @@ export function matchesFilter(c: ContainerInfo, filter: string): boolean {
 }
 
 export const psCommand = defineCommand("ps", "List containers", "ps [OPTIONS]", PS_FLAGS, { min: 0, max: 0 }, async (cl) => {
-  const { store } = containerContext(cl);
+  const { listed } = containerContext(cl);
   const filters = cl.strings.filter ?? [];
   const last = cl.booleans.latest ? 1 : cl.strings.last ? Number(cl.strings.last[0]) : 0;
   if (!Number.isInteger(last) || last < 0) throw new UsageError(`--last: expected a number, got ${JSON.stringify(cl.strings.last?.[0])}`);
-  let list = store.list();
+  let list = listed;
   if (!cl.booleans.all && last === 0 && !filters.some((f) => f.startsWith("status="))) list = list.filter((c) => c.status === "running" || c.status === "paused" || c.status === "restarting");
   // Filters of one key are alternatives; different keys must all hold (Docker's rule).
   const byKey = new Map<string, string[]>();
@@ -162,6 +124,7 @@ export const startCommand = defineCommand(
   },
   { min: 1 },
   async (cl) => {
+    const { prepareStart, releaseStart, startContainer } = await lifecycle();
     const { store, ctx } = containerContext(cl);
     if (cl.booleans.attach || cl.booleans.interactive) {
       if (cl.rest.length > 1) throw new UsageError("start: --attach and --interactive take one container");
@@ -208,12 +171,14 @@ function stopOptions(cl: ParsedCommandLine): { timeout?: number; signal?: number
 }
 
 export const stopCommand = defineCommand("stop", "Stop containers: the stop signal, then SIGKILL after a timeout", "stop [OPTIONS] CONTAINER [CONTAINER...]", STOP_FLAGS, { min: 1 }, async (cl) => {
+    const { stopContainer } = await lifecycle();
   const { store } = containerContext(cl);
   const o = stopOptions(cl);
   return each(cl.rest, store, (info) => stopContainer(info, o));
 });
 
 export const restartCommand = defineCommand("restart", "Stop and start containers again", "restart [OPTIONS] CONTAINER [CONTAINER...]", STOP_FLAGS, { min: 1 }, async (cl) => {
+    const { startContainer, stopContainer } = await lifecycle();
   const { store, ctx } = containerContext(cl);
   const o = stopOptions(cl);
   return each(cl.rest, store, async (info) => {
@@ -230,6 +195,7 @@ export const killCommand = defineCommand(
   { signal: { type: "string", alias: "s", description: "The signal (default KILL)", valueHint: "SIGNAL" } },
   { min: 1 },
   async (cl) => {
+    const { signalContainer } = await lifecycle();
     const { store } = containerContext(cl);
     const signal = parseSignal(cl.strings.signal?.[0] ?? "KILL", "--signal");
     return each(cl.rest, store, async (info) => {
@@ -250,6 +216,7 @@ export const rmCommand = defineCommand(
   },
   { min: 1 },
   async (cl) => {
+    const { removeContainer } = await lifecycle();
     const { store, ctx } = containerContext(cl);
     const o = { force: cl.booleans.force ?? false, volumes: cl.booleans.volumes ?? false };
     return each(cl.rest, store, (info) => removeContainer(ctx, info, o));
@@ -257,6 +224,7 @@ export const rmCommand = defineCommand(
 );
 
 export const waitCommand = defineCommand("wait", "Wait for containers to stop; print their exit codes", "wait CONTAINER [CONTAINER...]", {}, { min: 1 }, async (cl) => {
+    const { waitForExit } = await lifecycle();
   const { store } = containerContext(cl);
   let code = 0;
   for (const ref of cl.rest) {
@@ -271,6 +239,7 @@ export const waitCommand = defineCommand("wait", "Wait for containers to stop; p
 });
 
 export const pauseCommand = defineCommand("pause", "Freeze every process of containers", "pause CONTAINER [CONTAINER...]", {}, { min: 1 }, async (cl) => {
+    const { freeze } = await lifecycle();
   const { store } = containerContext(cl);
   return each(cl.rest, store, async (info) => {
     if (info.status !== "running") throw new ExitError(`container ${cl.rest[0]} is not running`, 1);
@@ -279,6 +248,7 @@ export const pauseCommand = defineCommand("pause", "Freeze every process of cont
 });
 
 export const unpauseCommand = defineCommand("unpause", "Thaw paused containers", "unpause CONTAINER [CONTAINER...]", {}, { min: 1 }, async (cl) => {
+    const { freeze } = await lifecycle();
   const { store } = containerContext(cl);
   return each(cl.rest, store, async (info) => {
     if (info.status !== "paused") throw new ExitError(`container ${cl.rest[0]} is not paused`, 1);
@@ -309,6 +279,7 @@ export const pruneCommand = defineCommand(
   { force: { type: "boolean", alias: "f", description: "Do not ask" } },
   { min: 0, max: 0 },
   async (cl) => {
+    const { removeContainer } = await lifecycle();
     const { store, ctx } = containerContext(cl);
     if (!cl.booleans.force && isTerminal(0)) {
       out("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ");

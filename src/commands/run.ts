@@ -6,7 +6,7 @@ import { parseCommandLine, toCittyArgs } from "../cli/argv";
 import { RUN_FLAGS, parseRunFlags } from "../cli/run-flags";
 import { buildRunRequest, checkRootfs, newContainerId, type RunImage } from "../cli/run-options";
 import { runForeground } from "../container/run";
-import { startProgram } from "../container/start";
+import { startProgram, step } from "../container/start";
 import { containerConfig } from "../container/start";
 import { containerDir, stateRoot } from "../container/state";
 import { containerExited, createContainer, launchRequest, removeContainer, startDetached, type Context, type ImageUse } from "../container/lifecycle";
@@ -25,6 +25,7 @@ import type { ImageStore } from "../image/store";
 const usage = (cmd: string) => `ctr ${cmd} [OPTIONS] IMAGE [COMMAND] [ARG...]\n       ctr ${cmd} [OPTIONS] --rootfs DIR COMMAND [ARG...]`;
 
 async function runOrCreate(rawArgs: string[], mode: "run" | "create"): Promise<number> {
+  step("run: modules loaded");
   const cl = parseCommandLine(rawArgs, RUN_FLAGS, mode);
   const level = cl.strings["log-level"]?.[0];
   if (level) setLogLevel(level);
@@ -71,7 +72,9 @@ async function runOrCreate(rawArgs: string[], mode: "run" | "create"): Promise<n
     }
     const use: ImageUse | null =
       image && images && store ? { id: image.id, name: image.name, prepare: (dir) => images!.prepareContainer(store!, image!.id, req.options, dir) } : null;
+    step("request made");
     const config = createContainer(ctx, req, use);
+    step("container created (directory, name, config)");
     // The container's `image` file protects its layers from here: the lookup's lock can go.
     store?.unlock();
     if (mode === "create") {
@@ -89,10 +92,12 @@ async function runOrCreate(rawArgs: string[], mode: "run" | "create"): Promise<n
       code = await runForeground(ctx, config, flags.interactive);
     } finally {
       // ctr waited, so ctr does what the monitor's exit command would have: --rm, or a restart.
+      step("cleanup after exit");
       const info = new ContainerStore(root).info(config.id);
       if (info && config.autoRemove) await removeContainer(ctx, info, { force: true, volumes: true });
       else if (info?.exit) await containerExited(ctx, config.id);
     }
+    step("done");
     return code;
   } finally {
     store?.close();

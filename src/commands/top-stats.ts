@@ -24,7 +24,7 @@ export const topCommand = {
     const args = rootAt >= 0 ? [...rawArgs.slice(0, rootAt), ...rawArgs.slice(rootAt + (rawArgs[rootAt]!.includes("=") ? 1 : 2))] : rawArgs;
     const [ref, ...psArgs] = args;
     if (!ref) throw new UsageError("top: missing arguments\nUsage: ctr top CONTAINER [ps OPTIONS]");
-    const { store } = containerContext({ strings: root ? { root: [root] } : {}, booleans: {}, rest: [] });
+    const { store } = containerContext({ strings: root ? { root: [root] } : {} });
     const info = infoOf(store, ref);
     if (info.status !== "running" && info.status !== "paused") throw new ExitError(`container ${ref} is not running`, 1);
     const ps = Bun.spawnSync(["ps", ...(psArgs.length ? psArgs : ["-ef"])], { stdout: "pipe", stderr: "pipe" });

@@ -7,6 +7,7 @@
 //   upper/ work/ merged/ init/   an image's container layers (image/container-layers.ts)
 //
 // Start times (from /proc/<pid>/stat) tell a live process from a reused pid.
+import * as v from "valibot";
 import * as files from "../files";
 import { readTextFile } from "../../ffi/files";
 import type { CgroupPlan } from "../cgroups/schema";
@@ -61,7 +62,6 @@ export interface ExitRecord {
 
 let schemas: ReturnType<typeof buildSchemas> | null = null;
 function buildSchemas() {
-  const v = require("valibot") as typeof import("valibot");
   const { CgroupPlanSchema } = require("../cgroups/schema") as typeof import("../cgroups/schema");
   const { ProcessPlanSchema } = require("../plan/schema") as typeof import("../plan/schema");
   const mount = v.variant("type", [
@@ -92,10 +92,30 @@ function buildSchemas() {
     privileged: v.boolean(),
     process: ProcessPlanSchema,
   });
-  const exit = v.object({ exitCode: v.number(), signal: v.number(), oomKilled: v.boolean(), finishedAt: v.string() });
-  return { v, config, exit };
+  return { config };
 }
 const stateSchemas = () => (schemas ??= buildSchemas());
+
+let light: ReturnType<typeof buildLightSchemas> | null = null;
+function buildLightSchemas() {
+  const exit = v.object({ exitCode: v.number(), signal: v.number(), oomKilled: v.boolean(), finishedAt: v.string() });
+  // What a listing reads (ps, inspect, the reconciliation): the fields it shows or acts on; the
+  // rest is checked in full by whatever starts, execs into or copies from the container.
+  const summary = v.looseObject({
+    id: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+    name: v.nullable(v.string()),
+    created: v.string(),
+    image: v.nullable(v.object({ id: v.string(), name: v.string() })),
+    autoRemove: v.boolean(),
+    restart: v.looseObject({ name: v.string(), maximumRetryCount: v.number() }),
+    labels: v.record(v.string(), v.string()),
+    mounts: v.array(v.looseObject({ type: v.string(), destination: v.string() })),
+    cgroup: v.nullable(v.looseObject({ version: v.picklist(["v1", "v2"]), own: v.array(v.string()) })),
+    process: v.looseObject({ args: v.array(v.string()) }),
+  });
+  return { exit, summary };
+}
+const lightSchemas = () => (light ??= buildLightSchemas());
 
 export interface ProcessRef {
   pid: number;
@@ -137,10 +157,11 @@ export function writeConfig(dir: string, config: ContainerConfig): void {
   writeAtomically(statePaths(dir).config, JSON.stringify(config));
 }
 
-export function readConfig(dir: string): ContainerConfig | null {
+/** `full`: every field checked (to start, exec, copy); otherwise what a listing reads. */
+export function readConfig(dir: string, full = true): ContainerConfig | null {
   const text = readTextFile(statePaths(dir).config);
   if (text === null) return null;
-  const { v, config } = stateSchemas();
+  const config = full ? stateSchemas().config : lightSchemas().summary;
   try {
     const r = v.safeParse(config, JSON.parse(text));
     return r.success ? (r.output as unknown as ContainerConfig) : null;
@@ -159,7 +180,7 @@ export function readPids(dir: string): { monitor: ProcessRef; init: ProcessRef }
 export function readExit(dir: string): ExitRecord | null {
   const text = readTextFile(statePaths(dir).exit);
   if (text === null) return null;
-  const { v, exit } = stateSchemas();
+  const { exit } = lightSchemas();
   try {
     const r = v.safeParse(exit, JSON.parse(text));
     return r.success ? r.output : null;

@@ -112,9 +112,10 @@ export class ContainerStore {
     if (this.nameTarget(name) === id) files.unlink(`${this.namesDir}/${name}`);
   }
 
-  info(id: string): ContainerInfo | null {
+  /** `full`: the config checked in full (to act on it); a listing reads less. */
+  info(id: string, full = true): ContainerInfo | null {
     const dir = containerDir(this.root, id);
-    const config = readConfig(dir);
+    const config = readConfig(dir, full);
     if (config === null) return null;
     const x = extraPaths(dir);
     const pids = readPids(dir);
@@ -141,53 +142,70 @@ export class ContainerStore {
   /**
    * Puts right what killed processes left: a start whose ctr died before its monitor ran is
    * removed; a container whose monitor died is recorded as exited (code unknown) and its cgroup
-   * taken down; an auto-removed container that exited is removed; names of gone containers freed.
+   * taken down; an auto-removed container that exited is removed. Returns what is left, newest first.
    */
-  reconcile(): void {
+  reconcile(): ContainerInfo[] {
     const unlock = this.lock();
+    const listed: ContainerInfo[] = [];
     try {
-      for (const id of this.ids()) {
+      const ids = this.ids();
+      for (const id of ids) {
         const dir = containerDir(this.root, id);
         const x = extraPaths(dir);
-        const creator = readCreator(x.creator);
-        const starting = creator !== null && isAlive(creator);
-        const config = readConfig(dir);
-        const pids = readPids(dir);
-        if ((config === null || pids === null) && !files.exists(x.restarting)) {
+        let info = this.info(id, false);
+        if (info === null || (info.pids === null && info.status !== "restarting")) {
           // No monitor ever ran: a start whose ctr died (or, with no creator recorded yet, one
           // that is older than a start takes), unless it is still under way.
-          if (creator ? !starting : (ageSeconds(dir) ?? 0) > 2) this.removeDir(id, config);
+          const creator = readCreator(x.creator);
+          const gone = creator ? !isAlive(creator) : (ageSeconds(dir) ?? 0) > 2;
+          if (!gone) {
+            if (info) listed.push(info);
+          } else if (info && files.exists(x.started) && !info.config.autoRemove) {
+            // A start (or restart) of a container that exists was killed: it stays, Exited (unknown).
+            writeAtomically(statePaths(dir).exit, JSON.stringify({ exitCode: -1, signal: 0, oomKilled: false, finishedAt: new Date().toISOString() }));
+            listed.push(this.info(id, false)!);
+          } else this.removeDir(id, info?.config ?? readConfig(dir));
           continue;
         }
-        if (config === null || pids === null) continue;
-        // A restart whose process was killed during its back-off: it will not happen.
-        const restarter = readCreator(x.restarting);
-        if (files.exists(x.restarting) && !(restarter && isAlive(restarter))) files.unlink(x.restarting);
-        if (!readExit(dir) && !isAlive(pids.monitor)) {
+        let changed = false;
+        if (info.status === "restarting") {
+          // A restart whose process was killed during its back-off: it will not happen.
+          const restarter = readCreator(x.restarting);
+          if (!(restarter && isAlive(restarter))) {
+            files.unlink(x.restarting);
+            changed = true;
+          }
+        }
+        if (info.status === "dead") {
           // The monitor was killed: its container died with it (its parent-death signal).
-          if (config.cgroup) {
+          if (info.config.cgroup) {
             try {
-              removeCgroup(config.cgroup);
+              removeCgroup(info.config.cgroup);
             } catch {
               /* retried by the next reconciliation */
             }
           }
           writeAtomically(statePaths(dir).exit, JSON.stringify({ exitCode: -1, signal: 0, oomKilled: false, finishedAt: new Date().toISOString() }));
+          changed = true;
         }
-        if (readExit(dir) && config.autoRemove && !files.exists(x.restarting)) this.removeDir(id, config);
+        if (changed) info = this.info(id, false)!;
+        if (info.exit && info.status === "exited" && info.config.autoRemove) {
+          this.removeDir(id, info.config);
+          continue;
+        }
+        listed.push(info);
       }
       // A directory a killed ctr was making, not yet renamed into place.
       for (const name of files.readdir(containersDir(this.root)).filter((n) => n.startsWith(".new-"))) {
         const creator = readCreator(`${containersDir(this.root)}/${name}/creator`);
         if (!(creator && isAlive(creator))) files.removeTree(`${containersDir(this.root)}/${name}`);
       }
-      for (const name of files.readdir(this.namesDir)) {
-        const target = this.nameTarget(name);
-        if (!target || !files.isDirectory(containerDir(this.root, target))) files.unlink(`${this.namesDir}/${name}`);
-      }
+      // Names need no sweep: a name whose container is gone is free to claim (claimName) and
+      // resolves to nothing (resolve).
     } finally {
       unlock();
     }
+    return listed.sort((a, b) => (a.config.created < b.config.created ? 1 : -1));
   }
 
   /** Removes a container's directory and name (its processes must be gone). */

@@ -60,7 +60,7 @@ export class VolumeStore {
   usage(): Map<string, string[]> {
     const out = new Map<string, string[]>();
     for (const id of files.readdir(`${this.root}/containers`)) {
-      const config = readConfig(containerDir(this.root, id));
+      const config = readConfig(containerDir(this.root, id), false);
       for (const m of config?.mounts ?? []) if (m.type === "volume") out.set(m.name, [...(out.get(m.name) ?? []), id]);
     }
     return out;

@@ -29,7 +29,8 @@ const cleanup: string[] = [];
 const cleanupLayouts: { single?: string } = {};
 const env = () => ({ CTR_ROOT: ROOT, HOME });
 const c = (args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) => ctr(args, { ...opts, env: { ...env(), ...opts.env } });
-const run = (args: string[]) => c(["run", "--cgroup-parent", PARENT, ...args]);
+// --rm: a container run without it stays (Exited) until rm, as in Docker.
+const run = (args: string[]) => c(["run", "--rm", "--cgroup-parent", PARENT, ...args]);
 
 function hostMountsUnder(dir: string): string[] {
   return fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.split(" ")[4]?.startsWith(dir));
@@ -112,7 +113,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const e = await run(["--entrypoint", "echo", `${plain.host}/test/single:1.0`, "via", "entrypoint"]);
     expect(e.stdout).toBe("via entrypoint\n");
     // -i: stdin reaches the container (its init was started before the image was read).
-    const i = await c(["run", "-i", "--cgroup-parent", PARENT, `${plain.host}/test/single:1.0`, "cat"], { stdin: "piped in\n" });
+    const i = await c(["run", "--rm", "-i", "--cgroup-parent", PARENT, `${plain.host}/test/single:1.0`, "cat"], { stdin: "piped in\n" });
     expect(i.stdout).toBe("piped in\n");
     // A bad flag found after the init was started: refused, and no init is left behind.
     const bad = await run(["--memory", "lots", `${plain.host}/test/single:1.0`, "true"]);
@@ -233,7 +234,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const r = await c(["pull", `${flaky.host}/test/docker-format`], e);
     expect(r.stderr).not.toContain("failed");
     expect(r.code).toBe(0);
-    expect((await c(["run", "--cgroup-parent", PARENT, `${flaky.host}/test/docker-format`], e)).stdout).toBe("layer3\n");
+    expect((await c(["run", "--rm", "--cgroup-parent", PARENT, `${flaky.host}/test/docker-format`], e)).stdout).toBe("layer3\n");
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
@@ -265,7 +266,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const third = await c(["pull", "-q", `${plain.host}/test/multi`], { env: { CTR_ROOT: fresh } });
     expect(third.code).toBe(0);
     expect(dirEntries(`${fresh}/tmp`)).toEqual([]);
-    expect((await c(["run", "--cgroup-parent", PARENT, `${plain.host}/test/multi`], { env: { CTR_ROOT: fresh } })).stdout).toBe("layer3\n");
+    expect((await c(["run", "--rm", "--cgroup-parent", PARENT, `${plain.host}/test/multi`], { env: { CTR_ROOT: fresh } })).stdout).toBe("layer3\n");
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
@@ -287,7 +288,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
     expect(dirEntries(`${fresh}/layers`).length).toBe(3);
     expect(dirEntries(`${fresh}/tmp`)).toEqual([]);
-    const r = await c(["run", "--cgroup-parent", PARENT, `${plain.host}/test/multi`], e);
+    const r = await c(["run", "--rm", "--cgroup-parent", PARENT, `${plain.host}/test/multi`], e);
     expect(r.stdout).toBe("layer3\n");
     fs.rmSync(fresh, { recursive: true, force: true });
   });
@@ -351,7 +352,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     expect(dirEntries(`${fresh}/layers`)).toEqual([]);
     // Its cgroup, left by the kill, goes with the next run after CTR_STALE_CGROUP_AGE.
     expect((await c(["image", "from-host", "again", "true"], { env: e })).code).toBe(0);
-    await c(["run", "--cgroup-parent", PARENT, "again"], { env: { ...e, CTR_STALE_CGROUP_AGE: "0" } });
+    await c(["run", "--rm", "--cgroup-parent", PARENT, "again"], { env: { ...e, CTR_STALE_CGROUP_AGE: "0" } });
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
@@ -402,7 +403,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const e = { env: { CTR_ROOT: fresh } };
     const imp = await c(["import", file], e);
     expect(imp.stdout).toBe(`Loaded image: ${ref}:latest\n`);
-    const r = await c(["run", "--cgroup-parent", PARENT, ref, "ls /opt; cat /etc/motd"], e);
+    const r = await c(["run", "--rm", "--cgroup-parent", PARENT, ref, "ls /opt; cat /etc/motd"], e);
     expect(r.stdout).toBe("new\nlayer3\n");
     const imp2 = await c(["import", oci, "--name", "again:v2"], e);
     expect(imp2.stdout).toBe("Loaded image: docker.io/library/again:v2\n");
@@ -411,7 +412,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const piped = Bun.spawnSync(["sh", "-c", `CTR_ROOT=${ROOT} ${bin} save ${ref} | CTR_ROOT=${tmp}/pipe-root ${bin} import - --name piped:1`], { stderr: "pipe" });
     expect(piped.stderr.toString()).toBe("");
     expect(piped.stdout.toString()).toBe("Loaded image: docker.io/library/piped:1\n");
-    expect((await c(["run", "--cgroup-parent", PARENT, "piped:1", "cat /etc/motd"], { env: { CTR_ROOT: `${tmp}/pipe-root` } })).stdout).toBe("layer3\n");
+    expect((await c(["run", "--rm", "--cgroup-parent", PARENT, "piped:1", "cat /etc/motd"], { env: { CTR_ROOT: `${tmp}/pipe-root` } })).stdout).toBe("layer3\n");
     fs.rmSync(`${tmp}/pipe-root`, { recursive: true, force: true });
     fs.rmSync(fresh, { recursive: true, force: true });
   });
@@ -436,7 +437,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
       const fresh = `${tmp}/from-podman-root`;
       const imp = await c(["import", out, "--name", "frompodman:1"], { env: { CTR_ROOT: fresh } });
       expect(imp.code).toBe(0);
-      const r = await c(["run", "--cgroup-parent", PARENT, "frompodman:1", "ls /opt; cat /etc/motd"], { env: { CTR_ROOT: fresh } });
+      const r = await c(["run", "--rm", "--cgroup-parent", PARENT, "frompodman:1", "ls /opt; cat /etc/motd"], { env: { CTR_ROOT: fresh } });
       expect(r.stdout).toBe("new\nlayer3\n");
       fs.rmSync(fresh, { recursive: true, force: true });
     }
@@ -458,14 +459,14 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     expect((await c(["import", layout, "--name", "layout:1"], e)).code).toBe(0);
     // The layout's manifest is stored as it is: the image keeps its digest.
     expect(fs.existsSync(`${fresh}/blobs/sha256/${layoutManifest.slice(7)}`)).toBe(true);
-    expect((await c(["run", "--cgroup-parent", PARENT, "layout:1"], e)).stdout).toBe("from-layout\n");
+    expect((await c(["run", "--rm", "--cgroup-parent", PARENT, "layout:1"], e)).stdout).toBe("from-layout\n");
     const tarball = `${tmp}/rootfs.tar.gz`;
     expect(Bun.spawnSync(["tar", "-C", cleanup[0]!, "-czf", tarball, "."]).exitCode).toBe(0);
     const imp = await c(["import", "-", "--name", "rootfs:gz"], { ...e, stdin: undefined });
     expect(imp.code).toBe(125); // stdin was empty
     const viaFile = await c(["import", tarball, "--name", "rootfs:gz"], e);
     expect(viaFile.code).toBe(0);
-    expect((await c(["run", "--cgroup-parent", PARENT, "rootfs:gz", "cat", "/etc/passwd"], e)).stdout).toContain("root:x:0:0");
+    expect((await c(["run", "--rm", "--cgroup-parent", PARENT, "rootfs:gz", "cat", "/etc/passwd"], e)).stdout).toContain("root:x:0:0");
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
@@ -475,8 +476,8 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const userLayout = ociLayout({ layers: [{ dir: cleanup[0]! }], config: { User: "app", Cmd: ["id", "-u"] } });
     cleanup.push(userLayout);
     expect((await c(["import", userLayout, "--name", "withuser:1"], e)).code).toBe(0);
-    expect((await c(["run", "--cgroup-parent", PARENT, "withuser:1"], e)).stdout).toBe("1000\n");
-    expect((await c(["run", "--cgroup-parent", PARENT, "-u", "0", "withuser:1"], e)).stdout).toBe("0\n");
+    expect((await c(["run", "--rm", "--cgroup-parent", PARENT, "withuser:1"], e)).stdout).toBe("1000\n");
+    expect((await c(["run", "--rm", "--cgroup-parent", PARENT, "-u", "0", "withuser:1"], e)).stdout).toBe("0\n");
 
     // With absolute paths 120 lower dirs would overflow the mount options' page; short links do not.
     const many = Array.from({ length: 119 }, (_, i) => layerDir({ [`layer/${String(i).padStart(3, "0")}`]: String(i) }));
@@ -484,7 +485,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const tall = ociLayout({ layers: [{ dir: cleanup[0]! }, ...many.map((dir) => ({ dir }))], config: { Cmd: ["sh", "-c", "ls /layer | wc -l; cat /layer/118"] } });
     cleanup.push(tall);
     expect((await c(["import", tall, "--name", "tall:1"], e)).code).toBe(0);
-    const r = await c(["run", "--cgroup-parent", PARENT, "tall:1"], e);
+    const r = await c(["run", "--rm", "--cgroup-parent", PARENT, "tall:1"], e);
     expect(r.stderr).toBe("");
     expect(r.stdout.split(/\s+/).filter(Boolean)).toEqual(["119", "118"]);
     fs.rmSync(fresh, { recursive: true, force: true });
@@ -496,13 +497,13 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     const r = await c(["image", "from-host", "hosttools", "sh", "cat"], e);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/libc\.so\.6/);
-    const out = await c(["run", "--cgroup-parent", PARENT, "hosttools", "sh", "-c", "cat /etc/hostname >/dev/null && echo ran"], e);
+    const out = await c(["run", "--rm", "--cgroup-parent", PARENT, "hosttools", "sh", "-c", "cat /etc/hostname >/dev/null && echo ran"], e);
     expect(out).toMatchObject({ code: 0, stdout: "ran\n" });
     // Another name for it, and the image stays until its last name goes.
     expect((await c(["tag", "hosttools", "localhost:5000/tools:v1"], e)).code).toBe(0);
     expect((await c(["images"], e)).stdout).toMatch(/localhost:5000\/tools\s+v1/);
     expect((await c(["rmi", "hosttools"], e)).stdout).toBe("Untagged: docker.io/library/hosttools:latest\n");
-    expect((await c(["run", "--cgroup-parent", PARENT, "localhost:5000/tools:v1", "sh", "-c", "echo still"], e)).stdout).toBe("still\n");
+    expect((await c(["run", "--rm", "--cgroup-parent", PARENT, "localhost:5000/tools:v1", "sh", "-c", "echo still"], e)).stdout).toBe("still\n");
     fs.rmSync(fresh, { recursive: true, force: true });
   });
 
@@ -527,7 +528,7 @@ describe.skipIf(!enabled)("images (root, real registry)", () => {
     expect((await c(["push", "-q", "--creds", `${USER}:${PASS}`, "pushme", privateDest], e)).code).toBe(0);
     const back = `${tmp}/push-back-root`;
     expect((await c(["pull", "-q", dest], { env: { CTR_ROOT: back } })).code).toBe(0);
-    expect((await c(["run", "--cgroup-parent", PARENT, dest, "sh", "-c", "echo round trip"], { env: { CTR_ROOT: back } })).stdout).toBe("round trip\n");
+    expect((await c(["run", "--rm", "--cgroup-parent", PARENT, dest, "sh", "-c", "echo round trip"], { env: { CTR_ROOT: back } })).stdout).toBe("round trip\n");
     fs.rmSync(fresh, { recursive: true, force: true });
     fs.rmSync(back, { recursive: true, force: true });
   });
