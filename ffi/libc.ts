@@ -61,7 +61,18 @@ const terminal = {
   cfmakeraw: { args: [ptr], returns: none },
 } as const;
 
+// Sockets: rtnetlink from ctr itself (the host's links), and port checks.
+const net = {
+  socket: { args: [i32, i32, i32], returns: i32 },
+  bind: { args: [i32, ptr, u32], returns: i32 },
+  sendto: { args: [i32, ptr, u64, i32, ptr, u32], returns: i64 },
+  recv: { args: [i32, ptr, u64, i32], returns: i64 },
+  setsockopt: { args: [i32, i32, i32, ptr, u32], returns: i32 },
+  getsockname: { args: [i32, ptr, ptr], returns: i32 },
+} as const;
+
 type Symbols = ReturnType<typeof dlopen<typeof core>>["symbols"] &
+  ReturnType<typeof dlopen<typeof net>>["symbols"] &
   ReturnType<typeof dlopen<typeof at>>["symbols"] &
   ReturnType<typeof dlopen<typeof terminal>>["symbols"];
 
@@ -69,7 +80,7 @@ export const C = {} as Symbols;
 
 // Each symbol starts as a getter that binds its whole group, replacing every getter of the group
 // with the plain function: after the first call, a symbol is an ordinary property.
-for (const group of [core, at, terminal]) {
+for (const group of [core, at, terminal, net]) {
   const bind = () => {
     const { symbols } = dlopen("libc.so.6", group);
     for (const [name, fn] of Object.entries(symbols)) Object.defineProperty(C, name, { value: fn, enumerable: true });

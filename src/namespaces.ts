@@ -26,10 +26,11 @@ export function namespaceFlags(types: readonly NamespaceType[]): number {
   return types.reduce((acc, t) => acc | NAMESPACES[t].flag, 0);
 }
 
-/** What a container has: "new" namespaces of its own, or the host's ("host"). */
+/** What a container has: "new" namespaces of its own, the host's ("host"), or another's ("join", by path). */
 export interface NamespacePlan {
   type: NamespaceType;
-  mode: "new" | "host";
+  mode: "new" | "host" | "join";
+  path?: string;
 }
 
 /**
@@ -37,9 +38,12 @@ export interface NamespacePlan {
  * put it in its cgroup (unshare roots the new namespace at the caller's current cgroup), so the
  * container sees its own cgroup as "/".
  */
-export function planNamespaces(o: { network: "none" | "host" }): NamespacePlan[] {
+export function planNamespaces(o: { network: string; netJoin?: string | null }): NamespacePlan[] {
   const types: NamespaceType[] = ["mount", "uts", "ipc", "pid", "net", "cgroup"];
-  return types.map((type) => ({ type, mode: type === "net" && o.network === "host" ? "host" : "new" }));
+  return types.map((type): NamespacePlan => {
+    if (type !== "net" || (o.network !== "host" && o.network !== "container")) return { type, mode: "new" };
+    return o.network === "host" ? { type, mode: "host" } : { type, mode: "join", path: o.netJoin ?? "(the container's, at start)" };
+  });
 }
 
 /** The namespaces the clone creates: all new ones except cgroup (see planNamespaces). */

@@ -477,6 +477,14 @@ static void setup(void) {
     case OP_RELEASE:
       r = sys6(__NR_sendto, M.sock, "g", 1, MSG_NOSIGNAL, 0, 0);
       break;
+    case OP_NETLINK: {
+      u32 len;
+      const u8 *msg = (const u8 *)arg_bytes(&a, &len);
+      u64 pid_off = arg_u64(&a);
+      const char *ifname = arg_str(&a);
+      r = netlink_request(msg, len, pid_off, M.pid, ifname, arg_u64(&a));
+      break;
+    }
     default:
       r = -EINVAL;
     }

@@ -52,6 +52,9 @@
 #define OP_BIND_MOUNT 36      /* (source, rootfs, destination, read-only 0|1, populate 0|1): before pivot_root,
                                  the destination resolved inside rootfs (RESOLVE_IN_ROOT) and made if
                                  missing; populate: copy what is there into an empty source first */
+#define OP_NETLINK 37         /* (message, pid offset|~0, ifname|null, index offset|~0): an rtnetlink request
+                                 in this process's network namespace (netlink.c); also in list 0 */
+#define OP_EXIT 38            /* (code): end here without exec (a helper that only joins and configures) */
 
 /* ---- list 0: the monitor, before the container exists ---- */
 #define OP_MONITOR 100        /* (flags: MON_*, pidfile path|null) */

@@ -520,6 +520,17 @@ static void run_op(const struct op *op) {
     check(bind_mount(source, rootfs, dest, (int)ro, (int)arg_u64(&a)));
     break;
   }
+  case OP_NETLINK: {
+    u32 len;
+    const u8 *msg = (const u8 *)arg_bytes(&a, &len);
+    u64 pid_off = arg_u64(&a);
+    const char *ifname = arg_str(&a);
+    check(netlink_request(msg, len, pid_off, 0, ifname, arg_u64(&a)));
+    break;
+  }
+  case OP_EXIT:
+    sys1(__NR_exit_group, arg_u64(&a));
+    break;
   default:
     fail(-EINVAL, EXIT_CTR, 0);
   }

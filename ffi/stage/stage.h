@@ -27,4 +27,8 @@ int user_lookup(struct args *a, struct exec_user *out, int *which);
 /* bind.c: a volume or bind mount onto a destination resolved inside rootfs; 0 or -errno. */
 long bind_mount(const char *source, const char *rootfs, const char *dest, int readonly, int populate);
 
+/* netlink.c: one rtnetlink request (bytes from TypeScript), with the container's pid and a link's
+ * index patched in where the offsets say (~0: none); 0 or -errno from the kernel's ack. */
+long netlink_request(const u8 *message, u32 len, u64 pid_offset, long pid, const char *ifname, u64 index_offset);
+
 #endif

@@ -20,6 +20,7 @@ const commit: Loader = () => import("../commands/commit").then((m) => m.commitCo
 const top: Loader = () => import("../commands/top-stats").then((m) => m.topCommand as Command);
 const stats: Loader = () => import("../commands/top-stats").then((m) => m.statsCommand as Command);
 const load: Loader = () => import("../commands/archive").then((m) => m.loadCommand as Command);
+const port: Loader = () => import("../commands/networks").then((m) => m.portCommand as Command);
 const run: Loader = () => import("../commands/run").then((m) => m.runCommand as Command);
 const create: Loader = () => import("../commands/run").then((m) => m.createCommand as Command);
 
@@ -46,6 +47,7 @@ export const CONTAINER_GROUP: Record<string, Loader> = {
   stats,
   cp,
   commit,
+  port,
   prune: containers("pruneCommand"),
 };
 
@@ -72,10 +74,25 @@ export const IMAGE_GROUP: Record<string, Loader> = {
   "from-host": images("from-host"),
 };
 
+const networks = <K extends keyof typeof import("../commands/networks").networkSubCommands>(name: K): Loader => () =>
+  import("../commands/networks").then((m) => m.networkSubCommands[name] as Command);
+
+export const NETWORK_GROUP: Record<string, Loader> = {
+  create: networks("create"),
+  ls: networks("ls"),
+  inspect: networks("inspect"),
+  rm: networks("rm"),
+  prune: networks("prune"),
+  connect: networks("connect"),
+  disconnect: networks("disconnect"),
+  reload: networks("reload"),
+};
+
 export const GROUPS: Record<string, { description: string; subs: Record<string, Loader> }> = {
   container: { description: "Manage containers", subs: CONTAINER_GROUP },
   image: { description: "Manage images", subs: IMAGE_GROUP },
   volume: { description: "Manage volumes", subs: VOLUME_GROUP },
+  network: { description: "Manage networks", subs: NETWORK_GROUP },
 };
 
 /** The top-level commands, Docker's short names. */
@@ -100,6 +117,7 @@ export const COMMANDS: Record<string, Loader> = {
   stats,
   cp,
   commit,
+  port,
   pull: images("pull"),
   push: images("push"),
   images: images("ls"),
@@ -117,4 +135,13 @@ export const COMMANDS: Record<string, Loader> = {
 export const HIDDEN: Record<string, Loader> = {
   "container-exited": () => import("../commands/container-exited").then((m) => m.containerExitedCommand as Command),
   __complete: () => import("../commands/completion").then((m) => m.completeCommand as Command),
+  __dns: async () => ({
+    meta: { name: "__dns", description: "The resolver of user-defined networks (started by ctr on demand)" },
+    run: async () => {
+      const { runDnsServer } = await import("../net/dns-server");
+      const { stateRoot } = await import("../container/state");
+      await runDnsServer(stateRoot(undefined));
+      return 0;
+    },
+  }),
 };

@@ -10,6 +10,7 @@ import { parseSeccompOption } from "../seccomp/index";
 import { parseUserSpec } from "../user";
 import { checkDuplicates, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, type MountRequest } from "../volumes/spec";
 import type { FlagDefs, ParsedCommandLine } from "./argv";
+import { parseNetOptions, type NetOptions } from "../net/options";
 
 export const RUN_FLAGS = {
   detach: { type: "boolean", alias: "d", description: "Run in the background and print the container's id" },
@@ -34,8 +35,18 @@ export const RUN_FLAGS = {
   "env-file": { type: "string", multiple: true, description: "Read environment variables from a file", valueHint: "FILE" },
   workdir: { type: "string", alias: "w", description: "Working directory inside the container (default /)", valueHint: "DIR" },
   user: { type: "string", alias: "u", description: "User to run as: UID[:GID] or NAME[:GROUP]", valueHint: "USER[:GROUP]" },
-  network: { type: "string", description: "Network: none (own namespace, loopback only; the default) or host", valueHint: "none|host" },
-  net: { type: "string", description: "The same as --network", valueHint: "none|host" },
+  network: { type: "string", description: "Network: bridge (the default), a network's NAME, none (loopback only), host, container:ID", valueHint: "NETWORK" },
+  net: { type: "string", description: "The same as --network", valueHint: "NETWORK" },
+  publish: { type: "string", alias: "p", multiple: true, description: "Publish a port: [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp|sctp]", valueHint: "SPEC" },
+  "publish-all": { type: "boolean", alias: "P", description: "Publish the image's exposed ports to free host ports" },
+  ip: { type: "string", description: "IPv4 address on a user-defined network", valueHint: "IP" },
+  ip6: { type: "string", description: "IPv6 address on a user-defined network", valueHint: "IP" },
+  "mac-address": { type: "string", description: "MAC address of the container's interface", valueHint: "MAC" },
+  "network-alias": { type: "string", multiple: true, description: "Another name for the container on its network", valueHint: "NAME" },
+  dns: { type: "string", multiple: true, description: "A DNS server for the container", valueHint: "IP" },
+  "dns-search": { type: "string", multiple: true, description: "A DNS search domain", valueHint: "DOMAIN" },
+  "dns-option": { type: "string", multiple: true, description: "A resolver option (resolv.conf's options)", valueHint: "OPTION" },
+  "add-host": { type: "string", multiple: true, description: "Add a line to /etc/hosts", valueHint: "HOST:IP" },
   tty: { type: "boolean", alias: "t", description: "Allocate a pseudo-terminal" },
   interactive: { type: "boolean", alias: "i", description: "Keep stdin open" },
   init: { type: "boolean", description: "Run a minimal init as PID 1 that reaps zombies and forwards signals" },
@@ -188,7 +199,7 @@ export interface RunFlags {
   mounts: MountRequest[];
   volumesFrom: string[];
   hostname: string | null;
-  network: "none" | "host";
+  network: NetOptions;
   workdir: string | null;
   user: UserSpec | null;
   /** -e and --env-file entries, in order. */
@@ -215,8 +226,19 @@ export function parseRunFlags(cl: ParsedCommandLine, ctx: { hostEnv: Record<stri
 
   const hostname = one("hostname") ?? null;
   if (hostname !== null && (!HOSTNAME.test(hostname) || hostname.length > 64)) throw new UsageError(`--hostname: invalid hostname ${JSON.stringify(hostname)}`);
-  const network = one("network") ?? one("net") ?? "none";
-  if (network !== "none" && network !== "host") throw new UsageError(`--network: unsupported network ${JSON.stringify(network)} (supported: none, host)`);
+  const network = parseNetOptions({
+    network: one("network") ?? one("net"),
+    ip: one("ip"),
+    ip6: one("ip6"),
+    mac: one("mac-address"),
+    aliases: many("network-alias"),
+    dns: many("dns"),
+    dnsSearch: many("dns-search"),
+    dnsOptions: many("dns-option"),
+    addHosts: many("add-host"),
+    publish: many("publish"),
+    publishAll: flag("publish-all"),
+  });
   const workdir = one("workdir") ?? null;
   if (workdir !== null && !workdir.startsWith("/")) throw new UsageError(`--workdir ${workdir}: must be an absolute path`);
   const name = one("name") ?? null;

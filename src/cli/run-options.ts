@@ -8,6 +8,7 @@ import type { OverlayRootfs } from "../plan/rootfs";
 import type { ImageConfig } from "../image/schema";
 import { parseUserSpec } from "../user";
 import { parseSignal, type RunFlags } from "./run-flags";
+import { parseExposed } from "../net/options";
 
 export { mergeEnv } from "../plan/process";
 export { RUN_FLAGS, parseEnvEntry, parseSecurityOpts, parseUlimit } from "./run-flags";
@@ -108,7 +109,9 @@ export function buildRunRequest(
       cwd: flags.workdir ?? imageCwd,
       user: flags.user ?? parseUserSpec(image?.config?.User || "0"),
       hostname,
-      network: flags.network,
+      network: flags.network.mode,
+      net: { ...flags.network, exposed: flags.network.publishAll ? parseExposed(Object.keys(image?.config?.ExposedPorts ?? {})) : [] },
+      netJoin: null,
       tty: flags.tty,
       consoleSize: flags.tty ? ctx.consoleSize : null,
       init: flags.init,

@@ -67,23 +67,23 @@ export interface Formatter {
 }
 
 /** Unescapes \t and \n, splits off `table`, and compiles the rest. */
-export function compileTemplate(template: string): Formatter {
+export function compileTemplate(template: string, headers: Record<string, string> = {}): Formatter {
   let t = template.replace(/\\t/g, "\t").replace(/\\n/g, "\n");
   const table = /^table\s/.test(t);
   if (table) t = t.replace(/^table\s+/, "");
   const parts = t.split(/({{.*?}})/s);
   const render = (data: Value) => parts.map((p) => (p.startsWith("{{") && p.endsWith("}}") ? show(evaluate(p.slice(2, -2), data, template)) : p)).join("");
   // The header of `table`: each field's name, in Docker's upper-case spelling.
-  const header = table ? parts.map((p) => (p.startsWith("{{") ? headerName(p.slice(2, -2)) : p)).join("") : null;
+  const header = table ? parts.map((p) => (p.startsWith("{{") ? headerName(p.slice(2, -2), headers) : p)).join("") : null;
   return { header, row: render };
 }
 
 const HEADERS: Record<string, string> = { ID: "CONTAINER ID", Names: "NAMES", Image: "IMAGE", Command: "COMMAND", RunningFor: "CREATED", CreatedAt: "CREATED AT", Status: "STATUS", Ports: "PORTS", State: "STATE", Repository: "REPOSITORY", Tag: "TAG", Size: "SIZE", Name: "NAME", Driver: "DRIVER", Mountpoint: "MOUNTPOINT", CPUPerc: "CPU %", MemUsage: "MEM USAGE / LIMIT", MemPerc: "MEM %", NetIO: "NET I/O", BlockIO: "BLOCK I/O", PIDs: "PIDS", Container: "CONTAINER" };
 
-function headerName(expr: string): string {
+function headerName(expr: string, headers: Record<string, string>): string {
   const last = tokens(expr.trim()).at(-1) ?? "";
   const field = last.split(".").filter(Boolean).at(-1) ?? "";
-  return HEADERS[field] ?? field.replace(/([a-z])([A-Z])/g, "$1 $2").toUpperCase();
+  return headers[field] ?? HEADERS[field] ?? field.replace(/([a-z])([A-Z])/g, "$1 $2").toUpperCase();
 }
 
 /** Rows whose columns are tab-separated, aligned as Go's tabwriter does (3 spaces between). */
@@ -95,9 +95,9 @@ export function alignColumns(lines: string[]): string[] {
 }
 
 /** table (aligned, with a header), json (one object a line), or a template: a listing's rows. */
-export function printRows(rows: object[], format: string | undefined, table: string): void {
+export function printRows(rows: object[], format: string | undefined, table: string, headers: Record<string, string> = {}): void {
   const template = format === undefined || format === "table" ? table : format === "json" ? "{{json .}}" : format;
-  const f = compileTemplate(template);
+  const f = compileTemplate(template, headers);
   const lines = rows.map((r) => f.row(r));
   out((f.header !== null ? alignColumns([f.header, ...lines]) : lines).map((l) => `${l}\n`).join(""));
 }

@@ -16,6 +16,7 @@ import { containerConfig, launch, type LaunchRequest } from "./start";
 import { createContainerDir, processStartTime, readConfig, readExit, writeAtomically, writeConfig, containerDir, type ContainerConfig } from "./state";
 import { ContainerStore, extraPaths, type ContainerInfo } from "./store";
 import { randomName } from "./names";
+import { releaseNetwork } from "../net/attach";
 
 export interface Context {
   sys: Sys;
@@ -233,6 +234,7 @@ export async function removeContainer(ctx: Context, info: ContainerInfo, o: { fo
     await waitForExit(info.dir, 10_000);
   }
   if (info.pids && info.config.cgroup && !readExit(info.dir)) removeCgroup(info.config.cgroup);
+  releaseNetwork(ctx.root, info.dir);
   const unlock = store.lock();
   try {
     store.removeDir(info.id, info.config);
@@ -279,6 +281,8 @@ export async function containerExited(ctx: Context, id: string): Promise<void> {
   const store = new ContainerStore(ctx.root);
   const info = store.info(id);
   if (!info || !info.exit) return;
+  // Its addresses and firewall rules go back at once (a restart takes new ones).
+  releaseNetwork(ctx.root, info.dir);
   const x = extraPaths(info.dir);
   if (shouldRestart(info.config, info.exit.exitCode, info.restartCount, files.exists(x.stopped))) {
     const count = info.restartCount + 1;

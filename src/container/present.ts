@@ -1,6 +1,24 @@
 // Containers as Docker's CLI shows them: ps rows (and their template fields), statuses in words,
 // and the `inspect` document, with Docker's field names.
 import type { ContainerInfo } from "./store";
+import { readTextFile } from "../../ffi/files";
+import type { NetRecord } from "../net/attach";
+
+/** The network record of a running container (its addresses and published ports), if any. */
+function netRecord(c: ContainerInfo): NetRecord | null {
+  if (c.status !== "running" && c.status !== "paused") return null;
+  const text = readTextFile(`${c.dir}/network.json`);
+  try {
+    return text === null ? null : (JSON.parse(text) as NetRecord);
+  } catch {
+    return null;
+  }
+}
+
+/** Docker's PORTS column: "0.0.0.0:8080->80/tcp, 0.0.0.0:8443->443/tcp". */
+export function portsText(rec: NetRecord | null): string {
+  return (rec?.ports ?? []).map((p) => `${p.hostIp ?? "0.0.0.0"}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(", ");
+}
 
 /** Docker's human durations ("5 seconds", "About a minute", "3 hours"). */
 export function humanDuration(ms: number): string {
@@ -50,14 +68,34 @@ export function psFields(c: ContainerInfo, o: { noTrunc: boolean; now?: number }
     Command: JSON.stringify(shortCmd),
     CreatedAt: c.config.created,
     RunningFor: `${humanDuration((o.now ?? Date.now()) - Date.parse(c.config.created))} ago`,
-    Ports: "",
+    Ports: portsText(netRecord(c)),
     State: c.status,
     Status: statusText(c, o.now),
     Size: "",
     Names: c.config.name ?? "",
     Labels: Object.entries(c.config.labels).map(([k, v]) => `${k}=${v}`).join(","),
     Mounts: c.config.mounts.map((m) => (m.type === "volume" ? m.name : m.type === "bind" ? m.source : "tmpfs")).join(","),
-    Networks: c.config.run.network === "host" ? "host" : "none",
+    Networks: c.config.run?.network === "bridge" ? (c.config.run.net?.networks?.length ? c.config.run.net.networks.join(",") : "bridge") : c.config.run?.network ?? "",
+  };
+}
+
+function networkSettings(rec: NetRecord | null) {
+  const first = rec?.endpoints[0];
+  const ports: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of rec?.ports ?? []) (ports[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIp ?? "0.0.0.0", HostPort: String(p.hostPort) });
+  return {
+    Ports: ports,
+    IPAddress: first?.ip ?? "",
+    IPPrefixLen: first?.prefix ?? 0,
+    Gateway: first?.gateway ?? "",
+    MacAddress: first?.mac ?? "",
+    GlobalIPv6Address: first?.ip6 ?? "",
+    Networks: Object.fromEntries(
+      (rec?.endpoints ?? []).map((e) => [
+        e.network,
+        { NetworkID: e.networkId, IPAddress: e.ip, IPPrefixLen: e.prefix, Gateway: e.gateway, MacAddress: e.mac, GlobalIPv6Address: e.ip6 ?? "", IPv6Gateway: e.gateway6 ?? "", Aliases: e.aliases },
+      ]),
+    ),
   };
 }
 
@@ -88,8 +126,9 @@ export function inspectDocument(c: ContainerInfo) {
       FinishedAt: c.exit?.finishedAt ?? "0001-01-01T00:00:00Z",
     },
     Image: cfg.image?.id ?? "",
-    ResolvConfPath: "",
-    HostnamePath: "",
+    ResolvConfPath: `${c.dir}/resolv.conf`,
+    HostnamePath: `${c.dir}/hostname`,
+    HostsPath: `${c.dir}/hosts`,
     Name: `/${cfg.name ?? ""}`,
     RestartCount: c.restartCount,
     Driver: cfg.image ? "overlay2" : "rootfs",
@@ -110,7 +149,13 @@ export function inspectDocument(c: ContainerInfo) {
     },
     HostConfig: {
       Binds: cfg.mounts.filter((m) => m.type !== "tmpfs").map((m) => `${m.type === "volume" ? m.name : m.source}:${m.destination}${m.readOnly ? ":ro" : ""}`),
-      NetworkMode: cfg.run.network,
+      NetworkMode: cfg.run.network === "bridge" ? cfg.run.net.networks[0] ?? "bridge" : cfg.run.network === "container" ? `container:${cfg.run.net.container}` : cfg.run.network,
+      PortBindings: Object.fromEntries(cfg.run.net.ports.map((p) => [`${p.containerPort}/${p.protocol}`, [{ HostIp: p.hostIp ?? "", HostPort: p.hostPort ? String(p.hostPort) : "" }]])),
+      PublishAllPorts: cfg.run.net.publishAll,
+      Dns: cfg.run.net.dns,
+      DnsSearch: cfg.run.net.dnsSearch,
+      DnsOptions: cfg.run.net.dnsOptions,
+      ExtraHosts: cfg.run.net.addHosts.map((h) => `${h.host}:${h.ip}`),
       RestartPolicy: { Name: cfg.restart.name, MaximumRetryCount: cfg.restart.maximumRetryCount },
       AutoRemove: cfg.autoRemove,
       Privileged: cfg.privileged,
@@ -139,5 +184,6 @@ export function inspectDocument(c: ContainerInfo) {
         : { Type: m.type, ...(m.type === "volume" ? { Name: m.name, Driver: "local" } : {}), Source: m.source, Destination: m.destination, Mode: m.readOnly ? "ro" : "", RW: !m.readOnly, Propagation: "rprivate" },
     ),
     LogPath: `${c.dir}/ctr.log`,
+    NetworkSettings: networkSettings(netRecord(c)),
   };
 }

@@ -13,7 +13,10 @@ import { LISTS, type Program } from "../stage/ops";
 import { availableCapabilities, containerProgram } from "../stage/program";
 import type { Sys } from "../sys/sys";
 import { statePaths, type ContainerConfig } from "./state";
-import { extraPaths, writeCreator } from "./store";
+import { ContainerStore, extraPaths, writeCreator } from "./store";
+import { etcFiles, prepareNetwork, type NetSetup } from "../net/attach";
+import type { NetOps } from "../stage/program";
+import { readTextFile } from "../../ffi/files";
 import * as files from "../files";
 import { makeFifo } from "../../ffi/files";
 
@@ -37,7 +40,7 @@ export interface LaunchRequest {
 export const step = (m: string) => log.debug(`[${performance.now().toFixed(2)}ms] ${m}`);
 
 /** The program of a start, as --dry-run prints it and as it runs. */
-export function startProgram(sys: Sys, plan: ContainerPlan, req: LaunchRequest): Program {
+export function startProgram(sys: Sys, plan: ContainerPlan, req: LaunchRequest, net: NetOps | null = null): Program {
   const c = req.config;
   // A foreground --rm run hands ctr's own stdio to the container: no relay, no log to keep.
   const direct = !req.detached && c.autoRemove;
@@ -62,7 +65,39 @@ export function startProgram(sys: Sys, plan: ContainerPlan, req: LaunchRequest):
       exitCommand: { args: [req.ctrPath ?? process.execPath, "--root", req.root, "container-exited", c.id], env: [] },
     },
     req.waitForStart ? extraPaths(req.dir).fifo : null,
+    net,
   );
+}
+
+const ETC_FILES = ["hosts", "resolv.conf", "hostname"] as const;
+
+/**
+ * The network part of a start: bridge mode sets up the host's side and plans the veth (net.ts);
+ * container mode joins another's namespace; every mode gets its /etc/hosts, resolv.conf and
+ * hostname bound from the state directory (unless the user mounts their own there).
+ */
+export function networkForStart(req: LaunchRequest): { run: RunOptions; net: NetOps | null } {
+  const c = req.config;
+  let run = c.run;
+  let net: NetSetup | null = null;
+  let etc: NetSetup["etc"];
+  if (run.network === "bridge") {
+    net = prepareNetwork({ root: req.root, dir: req.dir, id: c.id, name: c.name, hostname: c.hostname, net: run.net });
+    etc = net.etc;
+  } else if (run.network === "container") {
+    const store = new ContainerStore(req.root);
+    const target = store.info(store.resolve(run.net.container!), false);
+    if (!target?.pids || (target.status !== "running" && target.status !== "paused")) throw new ExitError(`--network container:${run.net.container}: the container is not running`, 125);
+    run = { ...run, netJoin: `/proc/${target.pids.init.pid}/ns/net` };
+    // Its names and resolvers are the other container's.
+    const read = (f: string) => readTextFile(`${target.dir}/${f}`);
+    etc = { hosts: read("hosts") ?? "", resolvConf: read("resolv.conf") ?? "", hostname: `${c.hostname}\n` };
+  } else etc = etcFiles({ hostname: c.hostname, name: c.name, net: run.net }, null, null);
+  const mounts = ETC_FILES.filter((f) => !run.mounts.some((m) => m.destination === `/etc/${f}`)).map((f) => {
+    files.writeFile(`${req.dir}/${f}`, f === "hosts" ? etc.hosts : f === "resolv.conf" ? etc.resolvConf : etc.hostname);
+    return { type: "bind" as const, source: `${req.dir}/${f}`, destination: `/etc/${f}`, readOnly: false };
+  });
+  return { run: { ...run, mounts: [...run.mounts, ...mounts] }, net: net && { setup: net.setup, child: net.child } };
 }
 
 /** What the monitor reported during a start: debug lines as they come, the first failure kept. */
@@ -133,15 +168,16 @@ export interface Started {
  */
 export async function launch(sys: Sys, req: LaunchRequest, stdio: [Stdio, Stdio, Stdio], onSpawn: (m: MonitorProcess) => void = () => {}): Promise<Started> {
   const c = req.config;
-  const plan = planContainer(c.run, req.cgroups);
-  const staleAge = Number(process.env.CTR_STALE_CGROUP_AGE ?? 10);
-  for (const dir of sweepStaleCgroups(req.cgroups, c.run.cgroupParent, staleAge)) log.debug(`removed stale cgroup ${dir}`);
-  const program = startProgram(sys, plan, req);
   // This process is the one starting it (a reconciliation meanwhile leaves it alone), and a start
   // begins clean: the last run's records go (a restart, `start` of an exited container).
   writeCreator(req.dir);
   const paths = statePaths(req.dir);
   for (const f of [paths.exit, paths.pids]) files.unlink(f);
+  const { run, net } = networkForStart(req);
+  const plan = planContainer(run, req.cgroups);
+  const staleAge = Number(process.env.CTR_STALE_CGROUP_AGE ?? 10);
+  for (const dir of sweepStaleCgroups(req.cgroups, c.run.cgroupParent, staleAge)) log.debug(`removed stale cgroup ${dir}`);
+  const program = startProgram(sys, plan, req, net);
   if (req.waitForStart) makeFifo(extraPaths(req.dir).fifo);
   if (c.run.overlay) clearVolatileMark(c.run.overlay);
   files.writeFile(extraPaths(req.dir).started, new Date().toISOString());

@@ -147,6 +147,8 @@ export class ContainerStore {
   reconcile(): ContainerInfo[] {
     const unlock = this.lock();
     const listed: ContainerInfo[] = [];
+    // Whether something was found removed or dead: then the networks' leftovers are swept too.
+    let swept = false;
     try {
       const ids = this.ids();
       for (const id of ids) {
@@ -164,7 +166,10 @@ export class ContainerStore {
             // A start (or restart) of a container that exists was killed: it stays, Exited (unknown).
             writeAtomically(statePaths(dir).exit, JSON.stringify({ exitCode: -1, signal: 0, oomKilled: false, finishedAt: new Date().toISOString() }));
             listed.push(this.info(id, false)!);
-          } else this.removeDir(id, info?.config ?? readConfig(dir));
+          } else {
+            this.removeDir(id, info?.config ?? readConfig(dir));
+            swept = true;
+          }
           continue;
         }
         let changed = false;
@@ -187,6 +192,12 @@ export class ContainerStore {
           }
           writeAtomically(statePaths(dir).exit, JSON.stringify({ exitCode: -1, signal: 0, oomKilled: false, finishedAt: new Date().toISOString() }));
           changed = true;
+          swept = true;
+        }
+        // A container that ended with no one to give back its addresses and rules (a killed
+        // monitor, a killed exit command): done here. Loaded only when there is such a thing.
+        if ((info.exit !== null && info.status !== "restarting") || changed) {
+          if (files.exists(`${dir}/network.json`)) (require("../net/attach") as typeof import("../net/attach")).releaseNetwork(this.root, dir);
         }
         if (changed) info = this.info(id, false)!;
         if (info.exit && info.status === "exited" && info.config.autoRemove) {
@@ -199,6 +210,14 @@ export class ContainerStore {
       for (const name of files.readdir(containersDir(this.root)).filter((n) => n.startsWith(".new-"))) {
         const creator = readCreator(`${containersDir(this.root)}/${name}/creator`);
         if (!(creator && isAlive(creator))) files.removeTree(`${containersDir(this.root)}/${name}`);
+      }
+      if (swept && files.isDirectory(`${this.root}/networks`)) {
+        const net = require("../net/attach") as typeof import("../net/attach");
+        try {
+          net.sweepNetworkOrphans(this.root, new Set(this.ids()));
+        } catch {
+          /* nftables unavailable: the next reconciliation tries again */
+        }
       }
       // Names need no sweep: a name whose container is gone is free to claim (claimName) and
       // resolves to nothing (resolve).

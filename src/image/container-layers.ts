@@ -45,7 +45,7 @@ export function imageRunSpec(store: ImageStore, rec: ImageRecord, name: string):
 }
 
 /** Docker's rule for a container with its own network: the host's resolvers, minus loopback ones. */
-export function containerResolvConf(host: string, network: "none" | "host"): string {
+export function containerResolvConf(host: string, network: string): string {
   if (network === "host") return host;
   return host
     .split("\n")
@@ -53,13 +53,13 @@ export function containerResolvConf(host: string, network: "none" | "host"): str
     .join("\n");
 }
 
-export function containerHosts(hostHosts: string, network: "none" | "host"): string {
+export function containerHosts(hostHosts: string, network: string): string {
   if (network === "host") return hostHosts;
   return ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet", "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters", ""].join("\n");
 }
 
 /** The container's layers and its init layer, in its (existing) state directory. */
-export function createContainerLayers(dir: string, opts: { hostname: string; network: "none" | "host" }): void {
+export function createContainerLayers(dir: string, opts: { hostname: string; network: string }): void {
   const read = (p: string) => readTextFile(p) ?? "";
   for (const d of ["upper", "work", "merged", "init", "init/etc"]) files.mkdir(`${dir}/${d}`, 0o755);
   files.writeFile(`${dir}/init/etc/hostname`, `${opts.hostname}\n`);

@@ -8,6 +8,7 @@ import { planProcess, type ProcessOptions } from "./process";
 import { planRootfs, type OverlayRootfs } from "./rootfs";
 import type { ProcessPlan } from "./schema";
 import type { MountSpec } from "../volumes/spec";
+import type { NetOptions, NetworkMode } from "../net/options";
 
 export interface RunOptions extends ProcessOptions {
   id: string;
@@ -15,7 +16,12 @@ export interface RunOptions extends ProcessOptions {
   rootfs: string;
   overlay: OverlayRootfs | null;
   hostname: string;
-  network: "none" | "host";
+  /** none, bridge (a network namespace of its own), host, container (another's, joined). */
+  network: NetworkMode;
+  /** The network as asked for (networks, addresses, ports, DNS): set up at each start. */
+  net: NetOptions;
+  /** container mode: the namespace to join (/proc/<pid>/ns/net), resolved at start. */
+  netJoin: string | null;
   readOnly: boolean;
   resources: Resources;
   /** Where the container's cgroup goes, in each hierarchy (default /ctr). */
@@ -44,7 +50,7 @@ export function planContainer(o: RunOptions, cgroups: CgroupHost | null = null):
     id: o.id,
     namespaces: planNamespaces(o),
     hostname: o.hostname,
-    loopback: o.network !== "host",
+    loopback: o.network !== "host" && o.network !== "container",
     rootfs: planRootfs(o),
     readOnlyRoot: o.readOnly,
     privileged: o.privileged,

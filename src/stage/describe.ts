@@ -95,6 +95,10 @@ export function describeOp(op: Op): string {
       return `attach eBPF device filter to ${op.dir}: allow ${op.rules}; deny the rest`;
     case "log":
       return `log stdout and stderr to ${op.path} (k8s-file; rotate at ${op.maxBytes || "no limit"} bytes, ${op.maxFiles} file(s))`;
+    case "netlink":
+      return `netlink ${op.what}`;
+    case "exit":
+      return `exit ${op.code} (nothing to run)`;
     case "attach-socket":
       return `serve stdin, stdout and stderr to ctr attach on ${op.dir}/attach.sock`;
     case "join-pidns":

@@ -87,6 +87,10 @@ function args(op: Op): Arg[] {
       return [op.fd];
     case "attach-socket":
       return [op.dir];
+    case "netlink":
+      return [op.message, op.pidOffset ?? 0xffffffff, op.ifname, op.indexOffset ?? 0xffffffff];
+    case "exit":
+      return [op.code];
     case "clone":
       return [namespaceFlags(op.namespaces), op.cgroup];
     case "cgroup-add":

@@ -40,6 +40,8 @@ export const OPCODES = {
   exec: 34,
   "exec-reaper": 35,
   "bind-mount": 36,
+  netlink: 37,
+  exit: 38,
   // list 0
   monitor: 100,
   "cgroup-mkdir": 101,

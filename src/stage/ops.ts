@@ -45,7 +45,17 @@ export type ChildOp =
   | { op: "wait-fifo"; fd: number }
   | { op: "exec" | "exec-reaper"; args: string[]; env: string[]; homeFromUser: boolean }
   /** Before pivot_root: source (host) onto destination, resolved inside rootfs; populate an empty new volume first. */
-  | { op: "bind-mount"; source: string; rootfs: string; destination: string; readOnly: boolean; populate: boolean };
+  | { op: "bind-mount"; source: string; rootfs: string; destination: string; readOnly: boolean; populate: boolean }
+  | NetlinkOp
+  /** The end of a helper that only joins and configures (network connect): no exec. */
+  | { op: "exit"; code: number };
+
+/**
+ * An rtnetlink request (src/net/netlink.ts) sent where the op runs: by the monitor, in the host's
+ * network namespace; by the stage, in the container's. `pidOffset`: the container's pid goes there
+ * (monitor only); `ifname`/`indexOffset`: that link's index goes there.
+ */
+export type NetlinkOp = { op: "netlink"; message: Uint8Array; pidOffset: number | null; ifname: string | null; indexOffset: number | null; what: string };
 
 /** List 0: the monitor, before and around the clone. */
 export type SetupOp =
@@ -59,7 +69,8 @@ export type SetupOp =
   | { op: "attach-socket"; dir: string }
   | { op: "clone"; namespaces: NamespaceType[]; cgroup: string | null }
   | { op: "cgroup-add"; path: string }
-  | { op: "release" };
+  | { op: "release" }
+  | NetlinkOp;
 
 /** List 2: the monitor, after the container's PID 1 exited. */
 export type TeardownOp =

@@ -13,6 +13,9 @@ import type { ChildOp, Program, SetupOp, TeardownOp } from "./ops";
 
 const SIGKILL = 9;
 const O_PATH = 0o10000000;
+const O_RDONLY = 0;
+/** Where joined namespaces' fds are kept in the stage (above START_FIFO_FD's 100). */
+const JOIN_FD = 101;
 
 /** What the host allows, read by the caller (ctr's own bounding set: the container's upper bound). */
 export interface HostContext {
@@ -106,24 +109,37 @@ function exitOps(m: MonitorContext): TeardownOp[] {
   return ops;
 }
 
+/** The network's ops of a start (src/net/attach.ts): the monitor's (host side), the stage's (inside). */
+export interface NetOps {
+  setup: SetupOp[];
+  child: ChildOp[];
+}
+
 /**
  * A container's start: cgroup first, then the clone into it, then everything inside.
  * `startFifo`: `ctr create`: the command waits, set up, until `ctr start` opens this FIFO.
  */
-export function containerProgram(plan: ContainerPlan, host: HostContext & { cgroups: CgroupHost | null }, monitor: MonitorContext, startFifo: string | null = null): Program {
+export function containerProgram(plan: ContainerPlan, host: HostContext & { cgroups: CgroupHost | null }, monitor: MonitorContext, startFifo: string | null = null, net: NetOps | null = null): Program {
   const setup = monitorOps(monitor);
   const join = plan.cgroup ? cgroupJoin(plan.cgroup) : { cloneInto: null, procs: [] };
   if (plan.cgroup) setup.push(...cgroupSetupOps(plan.cgroup));
   setup.push({ op: "clone", namespaces: cloneNamespaces(plan.namespaces), cgroup: join.cloneInto });
   for (const path of join.procs) setup.push({ op: "cgroup-add", path });
+  // The veth pair, its peer born in the container's new network namespace.
+  if (net) setup.push(...net.setup);
   setup.push({ op: "release" });
 
   // It waits until it is in its cgroup: nothing of it runs outside its limits.
   const child: ChildOp[] = [{ op: "wait-release" }, { op: "pdeathsig", signal: SIGKILL }];
+  // Another container's namespaces (--network container:ID), opened while host paths are reachable.
+  plan.namespaces.filter((n) => n.mode === "join").forEach((n, i) => {
+    child.push({ op: "open", path: n.path!, flags: O_RDONLY, mode: 0, fd: JOIN_FD + i }, { op: "setns", fd: JOIN_FD + i, namespaces: [n.type], what: n.path! });
+  });
   // unshare roots a cgroup namespace at the caller's cgroup: only now is that the container's.
   if (plan.namespaces.some((n) => n.type === "cgroup" && n.mode === "new")) child.push({ op: "unshare", namespaces: ["cgroup"] });
   if (plan.hostname !== null) child.push({ op: "sethostname", name: plan.hostname });
   if (plan.loopback) child.push({ op: "loopback-up" });
+  if (net) child.push(...net.child);
   // Opened (without blocking: O_PATH) while host paths are still reachable.
   if (startFifo) child.push({ op: "open", path: startFifo, flags: O_PATH, mode: 0, fd: START_FIFO_FD });
   child.push(...plan.rootfs);

@@ -10,6 +10,8 @@ export const baseOptions = (over: Partial<RunOptions> = {}): RunOptions => ({
   user: { user: 0, group: null },
   hostname: "aaaaaaaaaaaa",
   network: "none",
+  net: { mode: "none", networks: [], container: null, ip: null, ip6: null, mac: null, aliases: [], dns: [], dnsSearch: [], dnsOptions: [], addHosts: [], ports: [], publishAll: false, exposed: [] },
+  netJoin: null,
   tty: false,
   consoleSize: null,
   init: false,

@@ -45,11 +45,11 @@ describe.skipIf(!enabled)("ctr run (root, real kernel)", () => {
       expect((await run(["--hostname", "box1", "hostname"])).stdout).toBe("box1\n");
       expect((await run(["--hostname", "box2", "sh", "-c", "echo $HOSTNAME"])).stdout).toBe("box2\n");
     });
-    test("own network namespace with only lo, up; --network host sees the host's links", async () => {
-      const own = await run(["cat", "/proc/net/dev"]);
+    test("--network none: a namespace of its own with only lo, up; --network host sees the host's links", async () => {
+      const own = await run(["--network", "none", "cat", "/proc/net/dev"]);
       const links = own.stdout.split("\n").slice(2).filter(Boolean).map((l) => l.split(":")[0]!.trim());
       expect(links).toEqual(["lo"]);
-      expect((await run(["ip", "link", "show", "lo"])).stdout).toContain("UP");
+      expect((await run(["--network", "none", "ip", "link", "show", "lo"])).stdout).toContain("UP");
       const host = await run(["--network", "host", "cat", "/proc/net/dev"]);
       const names = (text: string) => text.split("\n").slice(2).filter(Boolean).map((l) => l.split(":")[0]!.trim()).sort();
       expect(names(host.stdout)).toEqual(names(fs.readFileSync("/proc/net/dev", "utf8")));
