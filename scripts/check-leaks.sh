@@ -9,6 +9,12 @@ p=$(ps -eo pid,args | grep -E 'dist/ctr (run|init)|^ *[0-9]+ ctr monitor |docker
 [ -n "$p" ] && leaks+="processes:\n$p\n"
 c=$(find /sys/fs/cgroup -maxdepth 3 -type d -name 'ctr-test-*' 2>/dev/null | head -5)
 [ -n "$c" ] && leaks+="cgroups:\n$c\n"
+n=$( (ip netns list 2>/dev/null | grep -E '^ctrtest-'; ls /sys/class/net | grep -E '^(ctrt|rmt)') | head -5)
+[ -n "$n" ] && leaks+="network namespaces and links:\n$n\n"
+f=$(nft list tables 2>/dev/null | grep -E 'inet ctrtest' | head -5)
+[ -n "$f" ] && leaks+="nftables tables:\n$f\n"
+r=$(ps -eo pid,args | grep -E ' __dns$' | grep ctr-test | grep -v grep | head -5)
+[ -n "$r" ] && leaks+="DNS servers:\n$r\n"
 d=$(ls -d /tmp/ctr-test-* 2>/dev/null | head -5)
 [ -n "$d" ] && leaks+="test directories:\n$d\n"
 if [ -n "$leaks" ]; then

@@ -14,8 +14,8 @@ import { cidrText, contains, ipToBig, nthAddress, overlaps, parseCidr, size, typ
 export const DEFAULT_NETWORK = "bridge";
 /** ctr0, as docker0 (CTR_DEFAULT_BRIDGE: another name, for tests beside a real ctr). */
 export const DEFAULT_BRIDGE = process.env.CTR_DEFAULT_BRIDGE ?? "ctr0";
-/** Docker's default pool order: 172.17-31/16, then 192.168.0-240/20 as /20s would be, as /16s here. */
-export const POOL: string[] = [...Array.from({ length: 15 }, (_, i) => `172.${17 + i}.0.0/16`), "10.88.0.0/16", "10.89.0.0/16"];
+/** Docker's default address pools: 172.17-31.0.0/16, then 192.168.0-240.0/20. */
+export const POOL: string[] = [...Array.from({ length: 15 }, (_, i) => `172.${17 + i}.0.0/16`), ...Array.from({ length: 16 }, (_, i) => `192.168.${i * 16}.0/20`)];
 
 const SubnetSchema = v.object({ subnet: v.string(), gateway: v.string(), ipRange: v.nullable(v.string()) });
 const NetworkSchema = v.object({

@@ -8,6 +8,10 @@ import { makeBusyboxRootfs, removeRootfs } from "./rootfs";
 
 export interface TestRoot {
   root: string;
+  /** The default network's bridge of this root. */
+  bridge: string;
+  /** The environment a ctr of this root runs with (for tests that spawn ctr themselves). */
+  env: Record<string, string>;
   parent: string;
   /** ctr with this root. */
   c: (args: string[], opts?: { stdin?: string; env?: Record<string, string> }) => Promise<Result>;
@@ -20,10 +24,14 @@ export interface TestRoot {
   cleanup: () => Promise<void>;
 }
 
+let roots = 0;
+
 export function testRoot(name: string): TestRoot {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `ctr-test-${name}-`));
   const { parent, leftovers } = testCgroupParent(name);
-  const c: TestRoot["c"] = (args, opts = {}) => ctr(args, { ...opts, env: { CTR_ROOT: root, ...opts.env } });
+  // Each root's default network gets a bridge of its own (the device name is host-wide).
+  const bridge = `${process.env.CTR_DEFAULT_BRIDGE ?? "ctrt"}${++roots}`.slice(0, 15);
+  const c: TestRoot["c"] = (args, opts = {}) => ctr(args, { ...opts, env: { CTR_ROOT: root, CTR_DEFAULT_BRIDGE: bridge, ...opts.env } });
   const ids = () => (fs.existsSync(`${root}/containers`) ? fs.readdirSync(`${root}/containers`) : []);
   const monitors = () => {
     const mine = new Set(ids().map((id) => id.slice(0, 12)));
@@ -40,6 +48,8 @@ export function testRoot(name: string): TestRoot {
   return {
     root,
     parent,
+    bridge,
+    env: { CTR_ROOT: root, CTR_DEFAULT_BRIDGE: bridge },
     c,
     run: (args, opts) => c(["run", "--cgroup-parent", parent, ...args], opts),
     leftovers,
@@ -50,6 +60,15 @@ export function testRoot(name: string): TestRoot {
       const all = await c(["ps", "-aq", "--no-trunc"]);
       const list = all.stdout.split("\n").filter(Boolean);
       if (list.length) await c(["rm", "-f", "-v", ...list]);
+      // Every network's bridge of this root goes with it.
+      for (const n of fs.existsSync(`${root}/networks`) ? fs.readdirSync(`${root}/networks`) : []) {
+        try {
+          const bridgeName = JSON.parse(fs.readFileSync(`${root}/networks/${n}/network.json`, "utf8")).bridge as string;
+          Bun.spawnSync(["ip", "link", "del", bridgeName], { stderr: "ignore" });
+        } catch {
+          /* not a network */
+        }
+      }
       fs.rmSync(root, { recursive: true, force: true });
     },
   };

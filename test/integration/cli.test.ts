@@ -118,7 +118,7 @@ describe.skipIf(!enabled)("the command line", () => {
 
   test("a registry host that does not resolve is named as a DNS failure, with no --insecure hint", async () => {
     // In a network namespace of its own, with nothing to send to: no traffic leaves the test.
-    const r = Bun.spawnSync(["unshare", "-n", CTR, "pull", "registry.example.test/some/image"], { env: { ...process.env, CTR_ROOT: t.root } });
+    const r = Bun.spawnSync(["unshare", "-n", CTR, "pull", "registry.example.test/some/image"], { env: { ...process.env, ...t.env } });
     const err = r.stderr.toString();
     expect(r.exitCode).toBe(125);
     expect(err).toContain("cannot resolve the registry's host name \"registry.example.test\"");

@@ -53,7 +53,7 @@ describe.skipIf(!enabled)("logs, volumes, cp, commit (root, real kernel)", () =>
     test("100 MB of output with rotation: the disk stays bounded, logs -f gets every line", async () => {
       const lines = 3_000_000; // ~100 MB of log records
       const id = (await run(["-d", "--log-opt", "max-size=10m", "--log-opt", "max-file=3", "busybox", "sh", "-c", `sleep 0.3; seq 1 ${lines}`])).stdout.trim();
-      const follow = Bun.spawn([CTR, "logs", "-f", id], { env: { ...process.env, CTR_ROOT: t.root }, stdout: "pipe" });
+      const follow = Bun.spawn([CTR, "logs", "-f", id], { env: { ...process.env, ...t.env }, stdout: "pipe" });
       let maxDisk = 0;
       const dir = `${t.root}/containers/${id}`;
       const watch = setInterval(() => (maxDisk = Math.max(maxDisk, dirSize(dir))), 20);
@@ -163,7 +163,7 @@ describe.skipIf(!enabled)("logs, volumes, cp, commit (root, real kernel)", () =>
       expect((await c(["cp", `${id}:/tmp/tree-copy/.`, `${host}/contents`])).code).toBe(0);
       expect(fs.readdirSync(`${host}/contents`)).toEqual(["sub"]);
       // A tar stream out, and one in.
-      const tar = Bun.spawnSync([CTR, "cp", `${id}:/etc/passwd`, "-"], { env: { ...process.env, CTR_ROOT: t.root } });
+      const tar = Bun.spawnSync([CTR, "cp", `${id}:/etc/passwd`, "-"], { env: { ...process.env, ...t.env } });
       const listed = Bun.spawnSync(["tar", "-t"], { stdin: tar.stdout }).stdout.toString();
       expect(listed).toBe("passwd\n");
       const gnu = Bun.spawnSync(["tar", "-C", `${host}/tree`, "-cf", "-", "sub"]).stdout;

@@ -82,7 +82,7 @@ describe.skipIf(!enabled)("ctr exec (root, real kernel)", () => {
   });
 
   test("a pty with -t: the command sees a terminal", async () => {
-    const r = Bun.spawnSync(["script", "-qec", `${CTR} exec -it box sh -c 'tty; echo $TERM'`, "/dev/null"], { env: { ...process.env, CTR_ROOT: t.root }, stdin: "ignore" });
+    const r = Bun.spawnSync(["script", "-qec", `${CTR} exec -it box sh -c 'tty; echo $TERM'`, "/dev/null"], { env: { ...process.env, ...t.env }, stdin: "ignore" });
     const out = r.stdout.toString().replace(/\r/g, "");
     expect(out).toMatch(/\/dev\/pts\/\d+\n/);
     expect(out).toContain("xterm");
@@ -92,7 +92,7 @@ describe.skipIf(!enabled)("ctr exec (root, real kernel)", () => {
     const marker = uniqueMarker();
     const id = (await run(["-d", "busybox", "sleep", marker])).stdout.trim();
     const execMarker = uniqueMarker();
-    const exec = Bun.spawn([CTR, "exec", id, "sleep", execMarker], { env: { ...process.env, CTR_ROOT: t.root }, stdout: "ignore", stderr: "ignore" });
+    const exec = Bun.spawn([CTR, "exec", id, "sleep", execMarker], { env: { ...process.env, ...t.env }, stdout: "ignore", stderr: "ignore" });
     expect(await waitFor(() => pidsWithMarker(execMarker).length === 1)).toBe(true);
     process.kill(pidsWithMarker(marker)[0]!, "SIGKILL");
     const code = await Promise.race([exec.exited, Bun.sleep(5000).then(() => "hung")]);
@@ -105,7 +105,7 @@ describe.skipIf(!enabled)("ctr exec (root, real kernel)", () => {
   test("SIGKILL of ctr during an exec: the exec'd process goes too; the container stays", async () => {
     for (let i = 0; i < 8; i++) {
       const marker = uniqueMarker();
-      const exec = Bun.spawn([CTR, "exec", "box", "sleep", marker], { env: { ...process.env, CTR_ROOT: t.root }, stdout: "ignore", stderr: "ignore" });
+      const exec = Bun.spawn([CTR, "exec", "box", "sleep", marker], { env: { ...process.env, ...t.env }, stdout: "ignore", stderr: "ignore" });
       await Bun.sleep(i * 3);
       exec.kill("SIGKILL");
       await exec.exited;

@@ -194,7 +194,7 @@ describe.skipIf(!enabled)("container lifecycle (root, real kernel)", () => {
   test("SIGKILL of ctr during a detached start: nothing half-made stays, nothing is listed that does not exist", async () => {
     for (let i = 0; i < 12; i++) {
       const marker = uniqueMarker();
-      const proc = Bun.spawn([CTR, "run", "-d", "-l", "killed-start", "--cgroup-parent", t.parent, "busybox", "sleep", marker], { env: { ...process.env, CTR_ROOT: t.root }, stdout: "pipe", stderr: "ignore" });
+      const proc = Bun.spawn([CTR, "run", "-d", "-l", "killed-start", "--cgroup-parent", t.parent, "busybox", "sleep", marker], { env: { ...process.env, ...t.env }, stdout: "pipe", stderr: "ignore" });
       await Bun.sleep(i * 2);
       proc.kill("SIGKILL");
       await proc.exited;

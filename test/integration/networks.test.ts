@@ -53,7 +53,7 @@ describe.skipIf(!enabled)("networks (root, real kernel)", () => {
     const gw = await inspect(a, "{{.NetworkSettings.Gateway}}");
     // The pool avoids every subnet routed on the host.
     const routes = fs.readFileSync("/proc/net/route", "utf8");
-    expect(routes).toContain(process.env.CTR_DEFAULT_BRIDGE!);
+    expect(routes).toContain(t.bridge);
     const r = await run(["--rm", "busybox", "sh", "-c", `ip route; wget -qO- http://${ip}/index.html`]);
     expect(r.stdout).toContain(`default via ${gw} dev eth0`);
     expect(r.stdout).toContain("from-a1");
@@ -194,7 +194,7 @@ describe.skipIf(!enabled)("networks (root, real kernel)", () => {
 
   test("SIGKILL of ctr mid-start and of a monitor: no veth, lease or rule stays for a gone container", async () => {
     for (let i = 0; i < 10; i++) {
-      const p = Bun.spawn([CTR, "run", "-d", "-p", `${18100 + i}:80`, "--cgroup-parent", t.parent, "busybox", "sleep", "60"], { env: { ...process.env, CTR_ROOT: t.root }, stdout: "ignore", stderr: "ignore" });
+      const p = Bun.spawn([CTR, "run", "-d", "-p", `${18100 + i}:80`, "--cgroup-parent", t.parent, "busybox", "sleep", "60"], { env: { ...process.env, ...t.env }, stdout: "ignore", stderr: "ignore" });
       await Bun.sleep(i * 3);
       p.kill("SIGKILL");
       await p.exited;

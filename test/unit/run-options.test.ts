@@ -42,7 +42,9 @@ describe("run options", () => {
   });
   test("bad values name the flag", () => {
     expect(() => build(["--rootfs", dir, "-u", "a:b:c", "sh"])).toThrow('-u: invalid value "a:b:c": expected USER[:GROUP]');
-    expect(() => build(["--rootfs", dir, "--network", "bridge", "sh"])).toThrow('--network: unsupported network "bridge"');
+    expect(() => build(["--rootfs", dir, "-p", "80:99999", "sh"])).toThrow('-p 80:99999: invalid port "99999"');
+    expect(() => build(["--rootfs", dir, "--ip", "10.0.0.2", "sh"])).toThrow("--ip and --ip6 need a user-defined network");
+    expect(() => build(["--rootfs", dir, "--network", "none", "-p", "80", "sh"])).toThrow("-p/--publish needs a bridge network");
     expect(() => build(["--rootfs", dir, "-w", "rel", "sh"])).toThrow("--workdir rel: must be an absolute path");
     expect(() => build(["--rootfs", dir, "--hostname", "-bad", "sh"])).toThrow('--hostname: invalid hostname "-bad"');
     expect(() => parseEnvEntry("A B=1", "-e", {})).toThrow('-e: invalid environment variable "A B=1"');
