@@ -52,6 +52,14 @@ demo-rootfs: build
 bench: build
     bash bench/run.sh
 
+# 50 detached starts, exec, ps and inspect with 50 containers, memory per container: vs runc, crun, podman
+bench-lifecycle: build
+    bash bench/lifecycle.sh
+
+# What a bridge network and -p add to a start (vs podman), TCP throughput vs plain veth
+bench-network: build
+    bash bench/network.sh
+
 # Pull + unpack of a ~200 MB image vs skopeo+umoci, podman pull, tar -xzf; ctr run IMAGE vs runc
 bench-pull: build
     bash bench/pull.sh

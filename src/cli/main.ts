@@ -44,8 +44,9 @@ function asCitty(loaders: Record<string, Loader>): Record<string, () => Promise<
   return Object.fromEntries(Object.entries(loaders).map(([n, l]) => [n, l as () => Promise<CommandDef>]));
 }
 
-const ctrCommand: CommandDef = {
-  meta: { name: "ctr", version: VERSION, description: "Linux containers: namespaces, cgroups, overlayfs. No daemon." },
+const ctrCommand: Command = {
+  usage: "ctr [--root DIR] [--log-level LEVEL] COMMAND [ARG...]",
+  meta: { name: "ctr", version: VERSION, description: "Linux containers: namespaces, cgroups, overlayfs, networks. No daemon." },
   subCommands: {
     ...asCitty(COMMANDS),
     ...Object.fromEntries(Object.entries(GROUPS).map(([name, g]) => [name, { meta: { name, description: g.description }, subCommands: asCitty(g.subs) } satisfies CommandDef])),

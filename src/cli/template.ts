@@ -101,3 +101,21 @@ export function printRows(rows: object[], format: string | undefined, table: str
   const lines = rows.map((r) => f.row(r));
   out((f.header !== null ? alignColumns([f.header, ...lines]) : lines).map((l) => `${l}\n`).join(""));
 }
+
+/** inspect's output: Docker's JSON array (4-space indent), or one templated line per document. */
+export function printDocuments(docs: object[], format: string | undefined): void {
+  if (format) {
+    const f = compileTemplate(format);
+    out(docs.map((d) => `${f.row(d)}\n`).join(""));
+  } else out(`${JSON.stringify(docs, null, 4)}\n`);
+}
+
+/** prune's question on a terminal (Docker's words); true without a terminal (scripts pass -f). */
+export async function confirm(warning: string): Promise<boolean> {
+  const { isTerminal } = await import("../terminal");
+  if (!isTerminal(0)) return true;
+  out(`WARNING! ${warning}\nAre you sure you want to continue? [y/N] `);
+  const answer = (await new Promise<string>((resolve) => process.stdin.once("data", (d) => resolve(String(d))))).trim();
+  process.stdin.pause();
+  return /^y(es)?$/i.test(answer);
+}

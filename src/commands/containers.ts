@@ -2,12 +2,11 @@
 // kill, rm, wait, restart, rename, container prune, pause, unpause.
 import { err, out } from "../output";
 import type { FlagDefs, ParsedCommandLine } from "../cli/argv";
-import { compileTemplate, printRows } from "../cli/template";
+import { printRows, printDocuments, confirm } from "../cli/template";
 import { parseSignal } from "../signals";
 import { ExitError, UsageError } from "../errors";
 import { NoSuchObject, type ContainerInfo } from "../container/store";
 import { inspectDocument, psFields } from "../container/present";
-import { isTerminal } from "../terminal";
 import { containerContext, defineCommand, each, infoOf } from "./container-common";
 
 export { containerContext, defineCommand, infoOf } from "./container-common";
@@ -105,9 +104,7 @@ export const inspectCommand = defineCommand("inspect", "Show a container's or an
     if (doc) docs.push(doc);
     else missing.push(ref);
   }
-  const format = cl.strings.format?.[0];
-  if (format) out(docs.map((d) => `${compileTemplate(format).row(d)}\n`).join(""));
-  else out(`${JSON.stringify(docs, null, 4)}\n`);
+  printDocuments(docs, cl.strings.format?.[0]);
   if (missing.length) throw new NoSuchObject(`no such object: ${missing.join(", ")}`);
   return 0;
 });
@@ -281,12 +278,7 @@ export const pruneCommand = defineCommand(
   async (cl) => {
     const { removeContainer } = await lifecycle();
     const { store, ctx } = containerContext(cl);
-    if (!cl.booleans.force && isTerminal(0)) {
-      out("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ");
-      const answer = (await new Promise<string>((resolve) => process.stdin.once("data", (d) => resolve(String(d))))).trim();
-      process.stdin.pause();
-      if (!/^y(es)?$/i.test(answer)) return 0;
-    }
+    if (!cl.booleans.force && !(await confirm("This will remove all stopped containers."))) return 0;
     const gone: string[] = [];
     for (const c of store.list()) {
       if (c.status !== "exited" && c.status !== "dead" && !(c.status === "created" && c.pids === null)) continue;

@@ -11,8 +11,7 @@ import { shortId } from "../image/digest";
 import { ExitError, UsageError } from "../errors";
 import { NoSuchObject } from "../container/store";
 import { ImageStore, stateRoot } from "../image/store";
-import { compileTemplate } from "../cli/template";
-import { printRows } from "../cli/template";
+import { printDocuments, printRows } from "../cli/template";
 import { log } from "../log";
 import type { FlagDefs } from "../cli/argv";
 import { saveCredentials, parseCreds } from "../image/auth";
@@ -248,10 +247,7 @@ export const inspectCommand = {
       if (!doc) throw new NoSuchObject(`no such image: ${ref}`);
       docs.push(doc);
     }
-    const format = cl.strings.format?.[0];
-    if (format) out(docs.map((d) => `${compileTemplate(format).row(d)}\n`).join(""));
-    // Docker's shape: an array, one document per image asked for.
-    else out(`${JSON.stringify(docs, null, 4)}\n`);
+    printDocuments(docs, cl.strings.format?.[0]);
     return 0;
   },
 } satisfies CommandDef;

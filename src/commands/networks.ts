@@ -1,6 +1,6 @@
 // `ctr network create|ls|inspect|rm|prune|connect|disconnect|reload` and `ctr port`, with Docker's
 // output shapes.
-import { compileTemplate, printRows } from "../cli/template";
+import { printRows, printDocuments } from "../cli/template";
 import { parseLabels } from "../cli/run-flags";
 import { ExitError, UsageError } from "../errors";
 import { err, out } from "../output";
@@ -138,9 +138,7 @@ export const networkInspectCommand = defineCommand(
       if (n) docs.push(networkDocument(store.root, ids, n));
       else missing.push(ref);
     }
-    const format = cl.strings.format?.[0];
-    if (format) out(docs.map((d) => `${compileTemplate(format).row(d)}\n`).join(""));
-    else out(`${JSON.stringify(docs, null, 4)}\n`);
+    printDocuments(docs, cl.strings.format?.[0]);
     if (missing.length) throw new ExitError(`network ${missing.join(", ")} not found`, 1);
     return 0;
   },

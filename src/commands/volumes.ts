@@ -1,6 +1,6 @@
 // `ctr volume create|ls|inspect|rm|prune`: Docker's local volumes, with its output shapes.
 import type { FlagDefs } from "../cli/argv";
-import { compileTemplate, printRows } from "../cli/template";
+import { printRows, printDocuments, confirm } from "../cli/template";
 import { parseLabels } from "../cli/run-flags";
 import { ExitError, UsageError } from "../errors";
 import { err, out } from "../output";
@@ -9,7 +9,6 @@ import { ContainerStore } from "../container/store";
 import { VolumeStore, type VolumeMeta } from "../volumes/store";
 import { VOLUME_NAME } from "../volumes/spec";
 import { defineCommand } from "./containers";
-import { isTerminal } from "../terminal";
 
 function volumes(cl: { strings: Record<string, string[]> }): VolumeStore {
   const root = stateRoot(cl.strings.root?.[0]);
@@ -111,9 +110,7 @@ export const volumeInspectCommand = defineCommand(
       if (meta) docs.push(volumeDocument(store, meta));
       else missing.push(name);
     }
-    const format = cl.strings.format?.[0];
-    if (format) out(docs.map((d) => `${compileTemplate(format).row(d)}\n`).join(""));
-    else out(`${JSON.stringify(docs, null, 4)}\n`);
+    printDocuments(docs, cl.strings.format?.[0]);
     if (missing.length) throw new ExitError(`no such volume: ${missing.join(", ")}`, 1);
     return 0;
   },
@@ -153,12 +150,7 @@ export const volumePruneCommand = defineCommand(
   { min: 0, max: 0 },
   async (cl) => {
     const store = volumes(cl);
-    if (!cl.booleans.force && isTerminal(0)) {
-      out("WARNING! This will remove unused volumes.\nAre you sure you want to continue? [y/N] ");
-      const answer = (await new Promise<string>((resolve) => process.stdin.once("data", (d) => resolve(String(d))))).trim();
-      process.stdin.pause();
-      if (!/^y(es)?$/i.test(answer)) return 0;
-    }
+    if (!cl.booleans.force && !(await confirm("This will remove unused volumes."))) return 0;
     const usage = store.usage();
     const gone: string[] = [];
     for (const name of store.names()) {

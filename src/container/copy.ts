@@ -139,27 +139,41 @@ export async function copyOut(info: ContainerInfo, src: string, dest: string, o:
       }
       return;
     }
-    const host = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    try {
-      const d = destinationOnHost(dest);
-      const probe = sourceTar(root.fd, path, what, { ...o, as: () => "." });
-      probe.close();
-      const target = destination(host, d, probe.isDir, dest);
-      try {
-        const s = sourceTar(root.fd, path, what, { ...o, as: (base, contents) => target.name || (contents ? "." : base || ".") });
-        try {
-          await pump(s.tar, new LayerUnpacker(target.dir, { allowDevices: false, maxBytes: MAX_COPY_BYTES, kind: "copy", whiteouts: false, owner: owner(o) }));
-        } finally {
-          s.close();
-        }
-      } finally {
-        closeFd(target.dir);
-      }
-    } finally {
-      closeFd(host);
-    }
+    await withHostRoot((host) => copyTree({ root: root.fd, path, what, archive: o.archive }, { root: host, path: destinationOnHost(dest), what: dest }, o, owner(o)));
   } finally {
     root.close();
+  }
+}
+
+/**
+ * One tree into another, both below root fds: the source as a tar stream (its owners kept when
+ * `archive`), unpacked where Docker's rules put it, every entry owned by `unpackOwner` if given.
+ */
+async function copyTree(from: { root: number; path: string; what: string; archive: boolean }, to: { root: number; path: string; what: string }, o: CopyOptions, unpackOwner: { uid: number; gid: number } | undefined): Promise<void> {
+  const probe = sourceTar(from.root, from.path, from.what, { ...o, as: () => "." });
+  probe.close();
+  const target = destination(to.root, to.path, probe.isDir, to.what);
+  try {
+    const s = sourceTar(from.root, from.path, from.what, { ...o, archive: from.archive, as: (base, contents) => target.name || (contents ? "." : base || ".") });
+    try {
+      await pump(s.tar, unpacker(target.dir, unpackOwner));
+    } finally {
+      s.close();
+    }
+  } finally {
+    closeFd(target.dir);
+  }
+}
+
+const unpacker = (dir: number, owner: { uid: number; gid: number } | undefined) =>
+  new LayerUnpacker(dir, { allowDevices: false, maxBytes: MAX_COPY_BYTES, kind: "copy", whiteouts: false, owner });
+
+async function withHostRoot<T>(fn: (host: number) => Promise<T>): Promise<T> {
+  const host = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  try {
+    return await fn(host);
+  } finally {
+    closeFd(host);
   }
 }
 
@@ -179,32 +193,15 @@ export async function copyIn(src: string, info: ContainerInfo, dest: string, o: 
       const dir = openDir(root.fd, path, what);
       if (dir === null) throw new ExitError(`${what}: no such directory`, 1);
       try {
-        await pump(read(), new LayerUnpacker(dir, { allowDevices: false, maxBytes: MAX_COPY_BYTES, kind: "copy", whiteouts: false, owner: o.archive ? undefined : { uid: 0, gid: 0 } }));
+        await pump(read(), unpacker(dir, o.archive ? undefined : { uid: 0, gid: 0 }));
       } finally {
         closeFd(dir);
       }
       return;
     }
-    const host = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    try {
-      const hostPath = absolutePath(src) + (src.endsWith("/.") ? "/." : "");
-      const probe = sourceTar(host, hostPath, src, { ...o, as: () => "." });
-      probe.close();
-      const target = destination(root.fd, path, probe.isDir, what);
-      try {
-        // Into a container without -a: owned by root, as Docker does.
-        const s = sourceTar(host, hostPath, src, { ...o, archive: true, as: (base, contents) => target.name || (contents ? "." : base || ".") });
-        try {
-          await pump(s.tar, new LayerUnpacker(target.dir, { allowDevices: false, maxBytes: MAX_COPY_BYTES, kind: "copy", whiteouts: false, owner: o.archive ? undefined : { uid: 0, gid: 0 } }));
-        } finally {
-          s.close();
-        }
-      } finally {
-        closeFd(target.dir);
-      }
-    } finally {
-      closeFd(host);
-    }
+    // Into a container without -a: owned by root, as Docker does.
+    const hostPath = absolutePath(src) + (src.endsWith("/.") ? "/." : "");
+    await withHostRoot((host) => copyTree({ root: host, path: hostPath, what: src, archive: true }, { root: root.fd, path, what }, o, o.archive ? undefined : { uid: 0, gid: 0 }));
   } finally {
     root.close();
   }

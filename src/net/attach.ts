@@ -17,31 +17,9 @@ import { baseChains, containerComment, deletesFor, networkRules, portRules, type
 import { DEFAULT_NETWORK, NetworkStore, type Network } from "./store";
 import type { NetOptions } from "./options";
 import { ensureDnsServer } from "./dns-server";
+import { readRecord, recordPath, type Endpoint, type NetRecord } from "./record";
 
-export interface Endpoint {
-  network: string;
-  networkId: string;
-  bridge: string;
-  ifname: string;
-  hostVeth: string;
-  mac: string;
-  ip: string;
-  prefix: number;
-  gateway: string;
-  ip6: string | null;
-  prefix6: number | null;
-  gateway6: string | null;
-  aliases: string[];
-}
-
-/** What a running container holds: written to <dir>/network.json at start, released at its end. */
-export interface NetRecord {
-  id: string;
-  name: string | null;
-  hostname: string;
-  endpoints: Endpoint[];
-  ports: PortMapping[];
-}
+export { readRecord, recordPath, type Endpoint, type NetRecord };
 
 export interface NetSetup {
   setup: SetupOp[];
@@ -49,18 +27,6 @@ export interface NetSetup {
   record: NetRecord;
   /** The /etc files to bind over the container's. */
   etc: { hosts: string; resolvConf: string; hostname: string };
-}
-
-export const recordPath = (dir: string) => `${dir}/network.json`;
-
-export function readRecord(dir: string): NetRecord | null {
-  const text = readTextFile(recordPath(dir));
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as NetRecord;
-  } catch {
-    return null;
-  }
 }
 
 function sysctl(path: string, value: string): boolean {

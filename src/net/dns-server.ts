@@ -9,7 +9,7 @@ import { isAlive, processStartTime } from "../container/state";
 import { flock, LOCK_EX, LOCK_NB } from "../../ffi/at";
 import { answer, parseQuery, servfail, TYPE } from "./dns";
 import { contains, parseCidr } from "./ip";
-import { readRecord } from "./attach";
+import { readRecord } from "./record";
 import { NetworkStore } from "./store";
 
 const dnsDir = (root: string) => `${root}/dns`;
