@@ -15,6 +15,10 @@ process.env.CTR_ROOT = root;
 const tag = (process.pid % 100000).toString(36);
 process.env.CTR_DEFAULT_BRIDGE = `ctrt${tag}`;
 process.env.CTR_NFT_TABLE = `ctrtest${tag}`;
+// ctr turns IPv4 forwarding on (with a note on stderr) at the first bridge container of a host;
+// here it is done first, so that which test runs first does not change any test's stderr. The note
+// itself is tested in a network namespace of its own (networks.test.ts).
+if (process.getuid?.() === 0) Bun.spawnSync(["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
 // A DNS server of a test root forwards only to what a test names (never the host's resolvers).
 process.env.CTR_DNS_UPSTREAM ??= "";
 // A preload's afterAll runs after every test file; a later file's ctr makes the root again.

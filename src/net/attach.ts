@@ -4,7 +4,7 @@
 // patched in), the stage configures that peer from inside (address, link up, default route).
 // Nothing moves ctr's own threads between namespaces.
 import * as files from "../files";
-import { readTextFile } from "../../ffi/files";
+import { readLink as readLinkText, readTextFile } from "../../ffi/files";
 import { log } from "../log";
 import type { ChildOp, SetupOp } from "../stage/ops";
 import { hostsFile, resolvConf } from "./etc-files";
@@ -63,18 +63,33 @@ export function ensureBridge(n: Network): number {
   return index;
 }
 
-/** The table, its chains and the network's rules, once (a marker says so; `network reload` redoes them). */
+/**
+ * Where rules live: this boot's kernel and this network namespace. A marker with it says the
+ * network's rules are in place; a reboot or another namespace means they are not (an `nft flush
+ * ruleset` is not seen: `ctr network reload` is for that).
+ */
+function rulesGeneration(): string {
+  const boot = readTextFile("/proc/sys/kernel/random/boot_id")?.trim() ?? "";
+  const netns = readLinkText("/proc/self/ns/net");
+  return `${boot} ${netns}`;
+}
+
+/** The table, its chains and the network's rules (once per boot and namespace; `force`: again). */
 export function ensureNetworkRules(store: NetworkStore, n: Network, force = false): void {
   const marker = `${store.netDir(n.name)}/rules-installed`;
-  if (!force && files.exists(marker)) return;
-  const unlock = store.lock();
-  try {
-    if (!force && files.exists(marker)) return;
-    const existing = deletesFor(listTable(tableName()), (c) => c === `ctr-net:${n.name}`);
-    nft([...baseChains(tableName()), ...existing, ...networkRules(n, tableName())], `the rules of network ${n.name}`);
-    files.writeFile(marker, "");
-  } finally {
-    unlock();
+  const generation = rulesGeneration();
+  const current = () => readTextFile(marker)?.trim() === generation;
+  if (force || !current()) {
+    const unlock = store.lock();
+    try {
+      if (force || !current()) {
+        const existing = deletesFor(listTable(tableName()), (c) => c === `ctr-net:${n.name}`);
+        nft([...baseChains(tableName()), ...existing, ...networkRules(n, tableName())], `the rules of network ${n.name}`);
+        files.writeFile(marker, `${generation}\n`);
+      }
+    } finally {
+      unlock();
+    }
   }
   if (!n.internal && sysctl("net/ipv4/ip_forward", "1")) log.info("enabled IPv4 forwarding (net.ipv4.ip_forward=1): containers reach beyond their networks through the host");
   if (n.subnets.some((s) => s.subnet.includes(":")) && sysctl("net/ipv6/conf/all/forwarding", "1")) log.info("enabled IPv6 forwarding (net.ipv6.conf.all.forwarding=1)");

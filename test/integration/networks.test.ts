@@ -192,6 +192,29 @@ describe.skipIf(!enabled)("networks (root, real kernel)", () => {
     await c(["rm", "-f", a]);
   });
 
+  test("the first bridge container of a host turns IPv4 forwarding on, with a note, once", async () => {
+    // In a network namespace of its own (the sysctl is per namespace), with forwarding off.
+    const ns = `ctrtest-fwd-${process.pid % 100000}`;
+    Bun.spawnSync(["ip", "netns", "add", ns]);
+    try {
+      Bun.spawnSync(["ip", "-n", ns, "link", "set", "lo", "up"]);
+      // A new namespace copies the host's setting; this one starts as a fresh host does.
+      Bun.spawnSync(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
+      // nsenter, not `ip netns exec`: only the network namespace changes (the latter remounts /sys).
+      const inNs = (args: string[]) => Bun.spawnSync(["nsenter", `--net=/run/netns/${ns}`, CTR, ...args], { env: { ...process.env, ...t.env, CTR_DEFAULT_BRIDGE: "ctrfwd0" }, stderr: "pipe", stdout: "pipe" });
+      expect(Bun.spawnSync(["ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward"]).stdout.toString()).toBe("0\n");
+      const first = inNs(["run", "--rm", "--cgroup-parent", t.parent, "busybox", "true"]);
+      expect(first.exitCode).toBe(0);
+      expect(first.stderr.toString()).toContain("enabled IPv4 forwarding (net.ipv4.ip_forward=1)");
+      const second = inNs(["run", "--rm", "--cgroup-parent", t.parent, "busybox", "true"]);
+      expect(second.stderr.toString()).toBe("");
+      expect(Bun.spawnSync(["ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_forward"]).stdout.toString()).toBe("1\n");
+    } finally {
+      // The namespace takes its bridge and the table made inside it along.
+      Bun.spawnSync(["ip", "netns", "del", ns]);
+    }
+  });
+
   test("SIGKILL of ctr mid-start and of a monitor: no veth, lease or rule stays for a gone container", async () => {
     for (let i = 0; i < 10; i++) {
       const p = Bun.spawn([CTR, "run", "-d", "-p", `${18100 + i}:80`, "--cgroup-parent", t.parent, "busybox", "sleep", "60"], { env: { ...process.env, ...t.env }, stdout: "ignore", stderr: "ignore" });
