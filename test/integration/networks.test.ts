@@ -91,6 +91,19 @@ describe.skipIf(!enabled)("networks (root, real kernel)", () => {
     expect(links().filter((l) => l.startsWith("ctr-"))).toEqual([]);
   });
 
+  test("--ipv6: a dual-stack network, an IPv6 address and route, AAAA by name", async () => {
+    expect((await c(["network", "create", "--ipv6", "--subnet", "10.233.0.0/24", "--subnet", "fd42:c7::/64", "dual"])).code).toBe(0);
+    const id = (await httpd(["--name", "v6web", "--network", "dual"], "over-v6")).stdout.trim();
+    const ip6 = await inspect(id, "{{.NetworkSettings.GlobalIPv6Address}}");
+    expect(ip6).toMatch(/^fd42:c7::/);
+    const r = await run(["--rm", "--network", "dual", "busybox", "sh", "-c", `ip -6 route; wget -qO- http://[${ip6}]/index.html; nslookup -type=AAAA v6web`]);
+    expect(r.stdout).toContain("default via fd42:c7::1 dev eth0");
+    expect(r.stdout).toContain("over-v6");
+    expect(r.stdout).toContain(ip6);
+    await c(["rm", "-f", id]);
+    expect((await c(["network", "rm", "dual"])).code).toBe(0);
+  });
+
   test("outbound NAT: the remote host sees the host's address; --internal has no way out", async () => {
     const r = await run(["--rm", "busybox", "wget", "-qO-", `http://${remote.ip}:8000/cgi-bin/peer`]);
     expect(r.stdout.trim()).toBe(remote.hostIp);
