@@ -4,6 +4,7 @@
 #   - exec of `true` into a running container: ctr exec, runc exec, crun exec, podman exec
 #   - ps and inspect with 50 containers: ctr vs podman
 #   - memory (PSS) of what each keeps alive per container: ctr's monitors, podman's conmons
+# Every container has a network namespace with only lo (runc's and crun's bundle, --network none).
 # Everything runs in a private mount namespace where /sys/fs/cgroup/unified is covered (crun 1.8
 # refuses this hybrid host otherwise), with state roots under bench/.work. Writes bench/LIFECYCLE.md.
 set -euo pipefail
@@ -37,7 +38,7 @@ cat > "$work/start.sh" <<'EOF'
 . "$(dirname "$0")/env.sh"
 for i in $(seq "$2"); do
   case $1 in
-    ctr) $CTR run -d --rootfs "$ROOTFS" sleep 100000 >/dev/null ;;
+    ctr) $CTR run -d --network none --rootfs "$ROOTFS" sleep 100000 >/dev/null ;;
     runc) runc run -d -b "$BUNDLE" "bench-runc-$i" </dev/null >/dev/null 2>&1 ;;
     crun) crun run -d -b "$BUNDLE" "bench-crun-$i" </dev/null >/dev/null 2>&1 ;;
     podman) $PODMAN run -d --network none --rootfs "$ROOTFS" sleep 100000 >/dev/null ;;
@@ -79,7 +80,7 @@ unshare --mount --propagation private bash -euo pipefail -c '
   sleep 1
   echo "{\"ctr\": {\"n\": $N, \"kb\": $(bash $w/pss.sh "ctr monitor")}, \"podman\": {\"n\": $N, \"kb\": $(bash $w/pss.sh /usr/bin/conmon)}" > $w/mem.json
   # 3. ps and inspect with N containers each.
-  name=$($CTR ps -q | head -1); pname=$($PODMAN ps -q | head -1)
+  name=$($CTR ps -lq); pname=$($PODMAN ps -lq)
   hyperfine -N --warmup 3 --runs 30 --export-json $w/list.json \
     -n "ctr ps" "$CTR ps" -n "podman ps" "$PODMAN ps" \
     -n "ctr inspect" "$CTR inspect $name" -n "podman inspect" "$PODMAN inspect $pname"

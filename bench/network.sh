@@ -26,29 +26,48 @@ hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/start.json" \
   -n "podman bridge" "$PODMAN run --rm --rootfs $rootfs true" \
   -n "podman bridge -p" "$PODMAN run --rm -p 18951:80 --rootfs $rootfs true"
 
-# Throughput: one TCP stream of 2 GB, seconds (median of 3).
-mb=2000
-stream() { # stream CLIENT_CMD...: runs it 3 times, prints the median seconds
-  for i in 1 2 3; do /usr/bin/time -f %e "$@" 2>&1 >/dev/null | tail -1; done | sort -n | sed -n 2p
+# The start alone (run -d of a sleep; every container removed before each run, untimed).
+clean="sh -c '$CTR ps -aq | xargs -r $CTR rm -f >/dev/null; $PODMAN rm -f -a -t 0 >/dev/null 2>&1; true'"
+hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/detached.json" --prepare "$clean" \
+  -n "ctr -d none" "$CTR run -d --network none --rootfs $rootfs sleep 60" \
+  -n "ctr -d bridge" "$CTR run -d --rootfs $rootfs sleep 60" \
+  -n "ctr -d bridge -p" "$CTR run -d -p 18953:80 --rootfs $rootfs sleep 60" \
+  -n "podman -d none" "$PODMAN run -d --network none --rootfs $rootfs sleep 60" \
+  -n "podman -d bridge" "$PODMAN run -d --rootfs $rootfs sleep 60" \
+  -n "podman -d bridge -p" "$PODMAN run -d -p 18954:80 --rootfs $rootfs sleep 60"
+sh -c "$clean"
+
+# Throughput: one HTTP download of 1000 MB (busybox httpd → busybox wget | wc -c, the byte count
+# checked), seconds, median of 3: container → container, host → published port, and the same
+# between two namespaces joined by a plain veth pair.
+mb=1000
+stream() { # stream CLIENT_CMD...: its output must be the whole file; prints the median seconds
+  for i in 1 2 3; do
+    start=$(date +%s%N)
+    got=$("$@")
+    end=$(date +%s%N)
+    [ "$got" = "$((mb * 1048576))" ] || { echo "stream: got $got bytes" >&2; exit 1; }
+    echo "$(( (end - start) / 1000000 ))"
+  done | sort -n | sed -n 2p | awk '{printf "%.3f", $1 / 1000}'
 }
-sink=$($CTR run -d --rootfs "$rootfs" sh -c 'while :; do nc -l -p 5000 > /dev/null; done')
-sinkp=$($CTR run -d -p 18952:5000 --rootfs "$rootfs" sh -c 'while :; do nc -l -p 5000 > /dev/null; done')
-ip=$($CTR inspect -f '{{.NetworkSettings.IPAddress}}' "$sink")
-sleep 0.5
-c2c=$(stream "$CTR" run --rm --rootfs "$rootfs" sh -c "dd if=/dev/zero bs=1M count=$mb 2>/dev/null | nc -w 1 $ip 5000")
-h2p=$(stream sh -c "dd if=/dev/zero bs=1M count=$mb 2>/dev/null | busybox nc -w 1 127.0.0.1 18952")
-# The reference: two namespaces joined by a plain veth pair.
+serve='dd if=/dev/zero of=/tmp/big bs=1M count='$mb' 2>/dev/null; exec httpd -f -p 80 -h /tmp'
+src=$($CTR run -d -p 18952:80 --rootfs "$rootfs" sh -c "$serve")
+ip=$($CTR inspect -f '{{.NetworkSettings.IPAddress}}' "$src")
+sleep 2
+client=$($CTR run -d --rootfs "$rootfs" sleep 3600)
+c2c=$(stream $CTR exec "$client" sh -c "wget -qO- http://$ip/big | wc -c")
+h2p=$(stream sh -c "busybox wget -qO- http://127.0.0.1:18952/big | wc -c")
+mkdir -p "$work/www" && dd if=/dev/zero of="$work/www/big" bs=1M count=$mb 2>/dev/null
 ip netns add ctrbench-a; ip netns add ctrbench-b
 ip link add ctrbva netns ctrbench-a type veth peer name ctrbvb netns ctrbench-b
 ip -n ctrbench-a addr add 10.254.0.1/30 dev ctrbva; ip -n ctrbench-b addr add 10.254.0.2/30 dev ctrbvb
 ip -n ctrbench-a link set ctrbva up; ip -n ctrbench-b link set ctrbvb up
-ip netns exec ctrbench-b sh -c 'while :; do busybox nc -l -p 5000 > /dev/null; done' & refsink=$!
-sleep 0.3
-ref=$(stream ip netns exec ctrbench-a sh -c "dd if=/dev/zero bs=1M count=$mb 2>/dev/null | busybox nc -w 1 10.254.0.2 5000")
-kill $refsink 2>/dev/null || true
-for p in $(ip netns pids ctrbench-b); do kill -9 "$p"; done
+ip netns exec ctrbench-b busybox httpd -f -p 10.254.0.2:8000 -h "$work/www" & refsrv=$!
+sleep 0.5
+ref=$(stream ip netns exec ctrbench-a sh -c "busybox wget -qO- http://10.254.0.2:8000/big | wc -c")
+kill $refsrv 2>/dev/null || true
 ip netns del ctrbench-a; ip netns del ctrbench-b
-$CTR rm -f "$sink" "$sinkp" >/dev/null
+$CTR rm -f "$src" "$client" >/dev/null
 echo "{\"mb\": $mb, \"c2c\": $c2c, \"h2p\": $h2p, \"ref\": $ref}" > "$work/stream.json"
 
 $PODMAN network rm -f podman >/dev/null 2>&1 || true

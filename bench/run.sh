@@ -24,15 +24,16 @@ node_modules/.bin/bun -e '
 ' "$bundle/config.json" "$rootfs"
 
 runs=${BENCH_RUNS:-40}
-# ctr's containers of this benchmark live in a state root of its own (--rm: none stays).
+# ctr's containers of this benchmark live in a state root of its own (--rm: none stays), with a
+# network namespace holding only lo, as runc's and crun's bundle has (bench/network.sh measures bridges).
 export CTR_ROOT=$work/ctr-state
 unshare --mount --propagation private bash -euo pipefail -c '
   if mountpoint -q /sys/fs/cgroup/unified; then umount -l /sys/fs/cgroup/unified; mount -t tmpfs -o size=4k none /sys/fs/cgroup/unified; fi
   hyperfine -N --warmup 5 --runs '"$runs"' --export-json '"$work"'/run.json \
-    -n ctr  "'"$PWD"'/dist/ctr run --rm --rootfs '"$rootfs"' /bin/true" \
+    -n ctr  "'"$PWD"'/dist/ctr run --rm --network none --rootfs '"$rootfs"' /bin/true" \
     -n runc "runc run -b '"$bundle"' ctr-bench-runc" \
     -n crun "crun run -b '"$bundle"' ctr-bench-crun" \
-    -n "ctr +limits"  "'"$PWD"'/dist/ctr run --rm -m 64m --pids-limit 100 --rootfs '"$rootfs"' /bin/true" \
+    -n "ctr +limits"  "'"$PWD"'/dist/ctr run --rm --network none -m 64m --pids-limit 100 --rootfs '"$rootfs"' /bin/true" \
     -n "runc +limits" "runc run -b '"$bundle"'-limits ctr-bench-runc" \
     -n "crun +limits" "crun run -b '"$bundle"'-limits ctr-bench-crun"
 '
@@ -41,7 +42,7 @@ rss() { for i in 1 2 3 4 5; do /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -
 unshare --mount --propagation private bash -c '
   if mountpoint -q /sys/fs/cgroup/unified; then umount -l /sys/fs/cgroup/unified; mount -t tmpfs -o size=4k none /sys/fs/cgroup/unified; fi
   '"$(declare -f rss)"'
-  echo "{\"ctr\": $(rss '"$PWD"'/dist/ctr run --rm --rootfs '"$rootfs"' /bin/true), \"runc\": $(rss runc run -b '"$bundle"' ctr-bench-runc), \"crun\": $(rss crun run -b '"$bundle"' ctr-bench-crun)}"
+  echo "{\"ctr\": $(rss '"$PWD"'/dist/ctr run --rm --network none --rootfs '"$rootfs"' /bin/true), \"runc\": $(rss runc run -b '"$bundle"' ctr-bench-runc), \"crun\": $(rss crun run -b '"$bundle"' ctr-bench-crun)}"
 ' > "$work/rss.json"
 node_modules/.bin/bun bench/report.ts "$work/run.json" bench/RESULTS.md "$work/rss.json"
 cat bench/RESULTS.md

@@ -15,16 +15,17 @@ const CONTAINER_ID = /^[0-9a-f]{64}$/;
 /**
  * A container whose monitor and ctr were both SIGKILLed leaves its cgroup behind. Its processes are
  * gone (PID 1 dies with its monitor), so such a directory is empty; remove those that have been
- * empty for a while (a fresh one may belong to a start that is just beginning).
+ * empty for a while (a fresh one may belong to a start that is just beginning). `skip`: ids whose
+ * cgroup someone else answers for (a container the state root knows: its reconciliation).
  */
-export function sweepStaleCgroups(host: CgroupHost, parent: string, minAgeSeconds = 10): string[] {
+export function sweepStaleCgroups(host: CgroupHost, parent: string, minAgeSeconds = 10, skip: (id: string) => boolean = () => false): string[] {
   const mounts = [...new Set(Object.values(host.mounts))];
   // Every container has a directory in every hierarchy ctr uses, so one listing finds them all.
   const probe = host.mounts.memory ?? mounts[0];
   if (probe === undefined) return [];
   const removed: string[] = [];
   for (const name of listSubdirs(`${probe}${parent}`) ?? []) {
-    if (!CONTAINER_ID.test(name)) continue;
+    if (!CONTAINER_ID.test(name) || skip(name)) continue;
     const dir = `${probe}${parent}/${name}`;
     if (pidsIn(dir).length > 0 || (ageSeconds(dir) ?? 0) < minAgeSeconds) continue;
     for (const mount of mounts) {

@@ -16,7 +16,11 @@ import { containerConfig, launch, type LaunchRequest } from "./start";
 import { createContainerDir, processStartTime, readConfig, readExit, writeAtomically, writeConfig, containerDir, type ContainerConfig } from "./state";
 import { ContainerStore, extraPaths, type ContainerInfo } from "./store";
 import { randomName } from "./names";
-import { releaseNetwork } from "../net/attach";
+/** Addresses and rules back, if the container holds any (the network modules load only then). */
+function releaseNetwork(root: string, dir: string): void {
+  if (!files.exists(`${dir}/network.json`)) return;
+  (require("../net/attach") as typeof import("../net/attach")).releaseNetwork(root, dir);
+}
 
 export interface Context {
   sys: Sys;

@@ -14,7 +14,8 @@ import { availableCapabilities, containerProgram } from "../stage/program";
 import type { Sys } from "../sys/sys";
 import { statePaths, type ContainerConfig } from "./state";
 import { ContainerStore, extraPaths, writeCreator } from "./store";
-import { etcFiles, prepareNetwork, type NetSetup } from "../net/attach";
+import { etcFiles } from "../net/etc-files";
+import type { NetSetup } from "../net/attach";
 import type { NetOps } from "../stage/program";
 import { readTextFile } from "../../ffi/files";
 import * as files from "../files";
@@ -82,6 +83,8 @@ export function networkForStart(req: LaunchRequest): { run: RunOptions; net: Net
   let net: NetSetup | null = null;
   let etc: NetSetup["etc"];
   if (run.network === "bridge") {
+    // Loaded only for a bridge: netlink, nftables and the network store stay off other starts.
+    const { prepareNetwork } = require("../net/attach") as typeof import("../net/attach");
     net = prepareNetwork({ root: req.root, dir: req.dir, id: c.id, name: c.name, hostname: c.hostname, net: run.net });
     etc = net.etc;
   } else if (run.network === "container") {
@@ -176,7 +179,9 @@ export async function launch(sys: Sys, req: LaunchRequest, stdio: [Stdio, Stdio,
   const { run, net } = networkForStart(req);
   const plan = planContainer(run, req.cgroups);
   const staleAge = Number(process.env.CTR_STALE_CGROUP_AGE ?? 10);
-  for (const dir of sweepStaleCgroups(req.cgroups, c.run.cgroupParent, staleAge)) log.debug(`removed stale cgroup ${dir}`);
+  // Containers of this state root are the reconciliation's; only unknown ones are looked at here.
+  const known = new Set(files.readdir(`${req.root}/containers`));
+  for (const dir of sweepStaleCgroups(req.cgroups, c.run.cgroupParent, staleAge, (id) => known.has(id))) log.debug(`removed stale cgroup ${dir}`);
   const program = startProgram(sys, plan, req, net);
   if (req.waitForStart) makeFifo(extraPaths(req.dir).fifo);
   if (c.run.overlay) clearVolatileMark(c.run.overlay);

@@ -7,7 +7,7 @@ import * as files from "../files";
 import { readLink as readLinkText, readTextFile } from "../../ffi/files";
 import { log } from "../log";
 import type { ChildOp, SetupOp } from "../stage/ops";
-import { hostsFile, resolvConf } from "./etc-files";
+import { etcFiles } from "./etc-files";
 import { cidrText, ipToBig, parseCidr } from "./ip";
 import { addrAdd, bridgeAdd, linkUp, routeAdd, vethAdd, type Request } from "./netlink";
 import { linkIndex, netlink, NetlinkError } from "./netlink-socket";
@@ -179,22 +179,6 @@ export function prepareNetwork(o: { root: string; dir: string; id: string; name:
     releaseRecord(o.root, record);
     throw e;
   }
-}
-
-export function etcFiles(o: { hostname: string; name: string | null; net: NetOptions }, record: NetRecord | null, resolver: string | null): NetSetup["etc"] {
-  const input = {
-    hostname: o.hostname,
-    mode: o.net.mode,
-    addresses: record?.endpoints.map((e) => e.ip) ?? [],
-    names: [...(o.name ? [o.name] : []), ...(record?.endpoints[0]?.aliases ?? [])],
-    addHosts: o.net.addHosts,
-    dns: o.net.dns,
-    dnsSearch: o.net.dnsSearch,
-    dnsOptions: o.net.dnsOptions,
-    networkResolver: resolver,
-    host: { hosts: readTextFile("/etc/hosts") ?? "", resolvConf: readTextFile("/etc/resolv.conf") ?? "" },
-  };
-  return { hosts: hostsFile(input), resolvConf: resolvConf(input), hostname: `${o.hostname}\n` };
 }
 
 /** Gives back what a start took: leases and firewall rules. (The veth goes with the namespace.) */

@@ -1,6 +1,10 @@
 // A container's /etc/hosts, /etc/resolv.conf and /etc/hostname (pure), as Docker writes them:
 // written into the container's state directory at each start and bind-mounted over its own.
 
+import { readTextFile } from "../../ffi/files";
+import type { NetOptions } from "./options";
+import type { NetRecord } from "./record";
+
 export interface EtcInput {
   hostname: string;
   mode: string;
@@ -55,3 +59,21 @@ export function resolvConf(o: EtcInput): string {
     "",
   ].join("\n");
 }
+
+/** The three files for a container at its start, from its options and (bridge mode) its record. */
+export function etcFiles(o: { hostname: string; name: string | null; net: NetOptions }, record: NetRecord | null, resolver: string | null): { hosts: string; resolvConf: string; hostname: string } {
+  const input = {
+    hostname: o.hostname,
+    mode: o.net.mode,
+    addresses: record?.endpoints.map((e) => e.ip) ?? [],
+    names: [...(o.name ? [o.name] : []), ...(record?.endpoints[0]?.aliases ?? [])],
+    addHosts: o.net.addHosts,
+    dns: o.net.dns,
+    dnsSearch: o.net.dnsSearch,
+    dnsOptions: o.net.dnsOptions,
+    networkResolver: resolver,
+    host: { hosts: readTextFile("/etc/hosts") ?? "", resolvConf: readTextFile("/etc/resolv.conf") ?? "" },
+  };
+  return { hosts: hostsFile(input), resolvConf: resolvConf(input), hostname: `${o.hostname}\n` };
+}
+
