@@ -118,7 +118,7 @@ export const imagesCommand = {
       const fields = rows.map((r) => ({ Repository: r.repository, Tag: r.tag, ID: shortId(r.id), Id: r.id, Digest: r.digest, CreatedAt: r.created, CreatedSince: ago(r.created), Size: formatBytes(r.size) }));
       // --format json keeps ctr's document (an array); templates and table are Docker's.
       if (format === "json") out(JSON.stringify(rows.map((r) => ({ Repository: r.repository, Tag: r.tag, Id: r.id, Digest: r.digest, Created: r.created, Size: r.size })), null, 2) + "\n");
-      else printRows(fields, format, "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}");
+      else printRows(fields, format, "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}", { ID: "IMAGE ID", CreatedSince: "CREATED" });
       return 0;
     });
   },
