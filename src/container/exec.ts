@@ -2,25 +2,21 @@
 // ctr waits and relays signals; -d: it runs on alone). The monitor joins the container's PID
 // namespace for its child, which is born in (or put into) the container's cgroup, joins its other
 // namespaces at once through a pidfd of its PID 1, and takes a container process's credentials.
-import { C } from "../../ffi/libc";
-import { SYS } from "../../ffi/constants";
 import { closeFd } from "../../ffi/at";
 import { ExitError } from "../errors";
 import { execProgram, availableCapabilities } from "../stage/program";
-import { spawnMonitor, type Stdio } from "../stage/monitor";
+import { MONITOR_EXTRA_FD, spawnMonitor, type Stdio } from "../stage/monitor";
 import type { MonitorFlag } from "../stage/opcodes";
 import type { Program } from "../stage/ops";
 import type { ProcessPlan } from "../plan/schema";
 import type { Sys } from "../sys/sys";
 import { isDebug } from "../log";
 import { isTerminal, makeRaw } from "../terminal";
-import { processStartTime } from "./state";
+import { openProcess } from "./state";
 import type { ContainerInfo } from "./store";
 import { EventLog } from "./start";
 import { forwardSignalsTo } from "./run";
 
-/** The monitor's fd for the container's pidfd (spawnMonitor's first extra fd). */
-const PIDFD_IN_MONITOR = 6;
 
 export interface ExecMode {
   detach: boolean;
@@ -38,7 +34,7 @@ export function execProgramFor(sys: Sys, info: ContainerInfo, process: ProcessPl
   if (isDebug()) flags.push("debug");
   return execProgram(
     {
-      pidfd: PIDFD_IN_MONITOR,
+      pidfd: MONITOR_EXTRA_FD,
       namespaces: info.config.namespaces.filter((n) => n.mode === "new").map((n) => n.type),
       cgroup: info.config.cgroup,
     },
@@ -55,12 +51,8 @@ function containerPidfd(info: ContainerInfo): number {
     if (info.status === "paused") throw new ExitError(`container ${info.config.name ?? info.id.slice(0, 12)} is paused, unpause it first`, 125);
     throw notRunning();
   }
-  const fd = Number(C.syscall(SYS.pidfd_open, info.pids.init.pid, 0, 0, 0));
-  if (fd < 0) throw notRunning();
-  if (processStartTime(info.pids.init.pid) !== info.pids.init.start) {
-    closeFd(fd);
-    throw notRunning();
-  }
+  const fd = openProcess(info.pids.init);
+  if (fd === null) throw notRunning();
   return fd;
 }
 

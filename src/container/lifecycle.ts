@@ -13,14 +13,10 @@ import type { RunRequest } from "../cli/run-options";
 import type { Sys } from "../sys/sys";
 import { VolumeStore, resolveMounts } from "../volumes/store";
 import { containerConfig, launch, type LaunchRequest } from "./start";
-import { createContainerDir, processStartTime, readConfig, readExit, writeAtomically, writeConfig, containerDir, type ContainerConfig } from "./state";
+import { createContainerDir, openProcess, readConfig, selfRef, readExit, writeAtomically, writeConfig, containerDir, type ContainerConfig } from "./state";
 import { ContainerStore, extraPaths, type ContainerInfo } from "./store";
 import { randomName } from "./names";
-/** Addresses and rules back, if the container holds any (the network modules load only then). */
-function releaseNetwork(root: string, dir: string): void {
-  if (!files.exists(`${dir}/network.json`)) return;
-  (require("../net/attach") as typeof import("../net/attach")).releaseNetwork(root, dir);
-}
+import { releaseNetworkIfHeld } from "../net/record";
 
 export interface Context {
   sys: Sys;
@@ -174,11 +170,9 @@ export function signalContainer(info: ContainerInfo, signal: number): void {
   if (!info.pids || (info.status !== "running" && info.status !== "paused" && info.status !== "created")) {
     throw new ExitError(`container ${info.config.name ?? info.id.slice(0, 12)} is not running`, 1);
   }
-  const { pid, start } = info.pids.init;
-  const pidfd = Number(C.syscall(SYS.pidfd_open, pid, 0, 0, 0));
-  if (pidfd < 0) throw new ExitError(`container ${info.config.name ?? info.id.slice(0, 12)} is not running`, 1);
+  const pidfd = openProcess(info.pids.init);
+  if (pidfd === null) throw new ExitError(`container ${info.config.name ?? info.id.slice(0, 12)} is not running`, 1);
   try {
-    if (processStartTime(pid) !== start) throw new ExitError(`container ${info.config.name ?? info.id.slice(0, 12)} is not running`, 1);
     const rc = Number(C.syscall(SYS.pidfd_send_signal, pidfd, signal, 0, 0));
     if (rc < 0) throw new ExitError(`kill ${info.id.slice(0, 12)}: the signal could not be sent`, 125);
   } finally {
@@ -238,7 +232,7 @@ export async function removeContainer(ctx: Context, info: ContainerInfo, o: { fo
     await waitForExit(info.dir, 10_000);
   }
   if (info.pids && info.config.cgroup && !readExit(info.dir)) removeCgroup(info.config.cgroup);
-  releaseNetwork(ctx.root, info.dir);
+  releaseNetworkIfHeld(ctx.root, info.dir);
   const unlock = store.lock();
   try {
     store.removeDir(info.id, info.config);
@@ -286,13 +280,13 @@ export async function containerExited(ctx: Context, id: string): Promise<void> {
   const info = store.info(id);
   if (!info || !info.exit) return;
   // Its addresses and firewall rules go back at once (a restart takes new ones).
-  releaseNetwork(ctx.root, info.dir);
+  releaseNetworkIfHeld(ctx.root, info.dir);
   const x = extraPaths(info.dir);
   if (shouldRestart(info.config, info.exit.exitCode, info.restartCount, files.exists(x.stopped))) {
     const count = info.restartCount + 1;
     writeAtomically(x.restarts, String(count));
     // Who restarts it: a reconciliation drops the mark if this process is killed meanwhile.
-    files.writeFile(x.restarting, `${process.pid} ${processStartTime(process.pid) ?? 0}\n`);
+    files.writeFile(x.restarting, selfRef());
     try {
       await Bun.sleep(Math.min(100 * 2 ** (count - 1), 10_000));
       if (files.exists(x.stopped) || !readConfig(info.dir)) return;

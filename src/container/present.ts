@@ -1,18 +1,11 @@
 // Containers as Docker's CLI shows them: ps rows (and their template fields), statuses in words,
 // and the `inspect` document, with Docker's field names.
 import type { ContainerInfo } from "./store";
-import { readTextFile } from "../../ffi/files";
-import type { NetRecord } from "../net/attach";
+import { readRecord, type NetRecord } from "../net/record";
 
 /** The network record of a running container (its addresses and published ports), if any. */
 function netRecord(c: ContainerInfo): NetRecord | null {
-  if (c.status !== "running" && c.status !== "paused") return null;
-  const text = readTextFile(`${c.dir}/network.json`);
-  try {
-    return text === null ? null : (JSON.parse(text) as NetRecord);
-  } catch {
-    return null;
-  }
+  return c.status === "running" || c.status === "paused" ? readRecord(c.dir) : null;
 }
 
 /** Docker's PORTS column: "0.0.0.0:8080->80/tcp, 0.0.0.0:8443->443/tcp". */

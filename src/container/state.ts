@@ -9,6 +9,9 @@
 // Start times (from /proc/<pid>/stat) tell a live process from a reused pid.
 import * as v from "valibot";
 import * as files from "../files";
+import { C } from "../../ffi/libc";
+import { SYS } from "../../ffi/constants";
+import { closeFd } from "../../ffi/at";
 import { readTextFile } from "../../ffi/files";
 import type { CgroupPlan } from "../cgroups/schema";
 import { NAMESPACE_TYPES, type NamespacePlan } from "../namespaces";
@@ -141,7 +144,7 @@ export function createContainerDir(root: string, id: string): string {
   const dir = containerDir(root, id);
   const tmp = `${parent}/.new-${id}`;
   files.mkdir(tmp, 0o700);
-  files.writeFile(`${tmp}/creator`, `${process.pid} ${processStartTime(process.pid) ?? 0}\n`);
+  files.writeFile(`${tmp}/creator`, selfRef());
   files.rename(tmp, dir);
   return dir;
 }
@@ -198,4 +201,27 @@ export function processStartTime(pid: number): number | null {
 
 export function isAlive(p: ProcessRef): boolean {
   return processStartTime(p.pid) === p.start;
+}
+
+/** This process as a "pid start" line: who holds a marker (creator, restarting, the DNS pid file). */
+export function selfRef(): string {
+  return `${process.pid} ${processStartTime(process.pid) ?? 0}\n`;
+}
+
+/** A "pid start" line read back, or null. */
+export function readProcessRef(path: string): ProcessRef | null {
+  const n = readTextFile(path)?.trim().split(" ").map(Number);
+  return n && n.length === 2 && n.every(Number.isInteger) ? { pid: n[0]!, start: n[1]! } : null;
+}
+
+/**
+ * A pidfd of exactly that process: opened first, then its start time checked, so a pid reused
+ * since it was recorded is never signalled or joined. null if it is gone.
+ */
+export function openProcess(p: ProcessRef): number | null {
+  const fd = Number(C.syscall(SYS.pidfd_open, p.pid, 0, 0, 0));
+  if (fd < 0) return null;
+  if (processStartTime(p.pid) === p.start) return fd;
+  closeFd(fd);
+  return null;
 }

@@ -7,8 +7,9 @@ import { ageSeconds, readLink, readTextFile } from "../../ffi/files";
 import { LOCK_EX, LOCK_UN, closeFd, flock } from "../../ffi/at";
 import { removeCgroup } from "../cgroups/common";
 import { ExitError } from "../errors";
+import { releaseNetworkIfHeld } from "../net/record";
 import {
-  containerDir, containersDir, isAlive, processStartTime, readConfig, readExit, readPids, statePaths, writeAtomically,
+  containerDir, containersDir, isAlive, readProcessRef, selfRef, readConfig, readExit, readPids, statePaths, writeAtomically,
   type ContainerConfig, type ExitRecord, type ProcessRef,
 } from "./state";
 
@@ -158,7 +159,7 @@ export class ContainerStore {
         if (info === null || (info.pids === null && info.status !== "restarting")) {
           // No monitor ever ran: a start whose ctr died (or, with no creator recorded yet, one
           // that is older than a start takes), unless it is still under way.
-          const creator = readCreator(x.creator);
+          const creator = readProcessRef(x.creator);
           const gone = creator ? !isAlive(creator) : (ageSeconds(dir) ?? 0) > 2;
           if (!gone) {
             if (info) listed.push(info);
@@ -175,7 +176,7 @@ export class ContainerStore {
         let changed = false;
         if (info.status === "restarting") {
           // A restart whose process was killed during its back-off: it will not happen.
-          const restarter = readCreator(x.restarting);
+          const restarter = readProcessRef(x.restarting);
           if (!(restarter && isAlive(restarter))) {
             files.unlink(x.restarting);
             changed = true;
@@ -197,7 +198,7 @@ export class ContainerStore {
         // A container that ended with no one to give back its addresses and rules (a killed
         // monitor, a killed exit command): done here. Loaded only when there is such a thing.
         if ((info.exit !== null && info.status !== "restarting") || changed) {
-          if (files.exists(`${dir}/network.json`)) (require("../net/attach") as typeof import("../net/attach")).releaseNetwork(this.root, dir);
+          releaseNetworkIfHeld(this.root, dir);
         }
         if (changed) info = this.info(id, false)!;
         if (info.exit && info.status === "exited" && info.config.autoRemove) {
@@ -208,7 +209,7 @@ export class ContainerStore {
       }
       // A directory a killed ctr was making, not yet renamed into place.
       for (const name of files.readdir(containersDir(this.root)).filter((n) => n.startsWith(".new-"))) {
-        const creator = readCreator(`${containersDir(this.root)}/${name}/creator`);
+        const creator = readProcessRef(`${containersDir(this.root)}/${name}/creator`);
         if (!(creator && isAlive(creator))) files.removeTree(`${containersDir(this.root)}/${name}`);
       }
       if (swept && files.isDirectory(`${this.root}/networks`)) {
@@ -234,14 +235,9 @@ export class ContainerStore {
   }
 }
 
-function readCreator(path: string): ProcessRef | null {
-  const n = readTextFile(path)?.trim().split(" ").map(Number);
-  return n && n.length === 2 && n.every(Number.isInteger) ? { pid: n[0]!, start: n[1]! } : null;
-}
-
 /** Records which process is creating a container (so a reconciliation leaves it alone). */
 export function writeCreator(dir: string): void {
-  files.writeFile(extraPaths(dir).creator, `${process.pid} ${processStartTime(process.pid) ?? 0}\n`);
+  files.writeFile(extraPaths(dir).creator, selfRef());
 }
 
 /** A container frozen by `pause` (cgroup v2 cgroup.freeze, v1 freezer.state). */

@@ -8,7 +8,7 @@ import { readLink as readLinkText, readTextFile } from "../../ffi/files";
 import { log } from "../log";
 import type { ChildOp, SetupOp } from "../stage/ops";
 import { etcFiles } from "./etc-files";
-import { cidrText, ipToBig, parseCidr } from "./ip";
+import { ipToBig, parseCidr } from "./ip";
 import { addrAdd, bridgeAdd, linkUp, routeAdd, vethAdd, type Request } from "./netlink";
 import { linkIndex, netlink, NetlinkError } from "./netlink-socket";
 import { listTable, nft } from "./nft";
@@ -18,8 +18,6 @@ import { DEFAULT_NETWORK, NetworkStore, type Network } from "./store";
 import type { NetOptions } from "./options";
 import { ensureDnsServer } from "./dns-server";
 import { readRecord, recordPath, type Endpoint, type NetRecord } from "./record";
-
-export { readRecord, recordPath, type Endpoint, type NetRecord };
 
 export interface NetSetup {
   setup: SetupOp[];
@@ -139,11 +137,7 @@ export function prepareNetwork(o: { root: string; dir: string; id: string; name:
         ip6, prefix6: c6?.prefix ?? null, gateway6: v6?.gateway ?? null, aliases: n.dns ? o.net.aliases : [],
       });
       // The host's end, up and in the bridge from its creation; the peer born in the container's namespace.
-      const veth = vethAdd({ host: hostVeth, peer: ifname, peerMac: mac, master: bridgeIndex, mtu: null });
-      const up = new DataView(veth.bytes.buffer);
-      up.setUint32(16 + 8, 1, true); // ifi_flags IFF_UP
-      up.setUint32(16 + 12, 1, true); // ifi_change
-      setup.push(op(veth));
+      setup.push(op(vethAdd({ host: hostVeth, peer: ifname, peerMac: mac, master: bridgeIndex, up: true })));
       child.push(
         op(linkUp(0, ifname), ifname),
         op(addrAdd(0, { family: 4, address: ip, prefix: c4.prefix }, ifname), ifname),
@@ -222,4 +216,3 @@ export function releaseNetwork(root: string, dir: string): void {
   files.unlink(recordPath(dir));
 }
 
-export { cidrText };

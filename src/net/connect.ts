@@ -1,33 +1,30 @@
 // `network connect` and `disconnect` of a running container: its new interface is made by ctr
 // (the veth's peer born in the container's namespace, by its pid) and configured from inside by
 // a native helper that joins only that namespace (through a pidfd) and ends without exec.
-import { C } from "../../ffi/libc";
-import { SYS } from "../../ffi/constants";
 import { closeFd } from "../../ffi/at";
 import * as files from "../files";
 import { ExitError } from "../errors";
-import { spawnMonitor } from "../stage/monitor";
+import { MONITOR_EXTRA_FD, spawnMonitor } from "../stage/monitor";
 import type { ChildOp, Program } from "../stage/ops";
 import type { Sys } from "../sys/sys";
 import type { ContainerInfo } from "../container/store";
 import { EventLog } from "../container/start";
-import { ensureBridge, ensureNetworkRules, macFor, readRecord, recordPath, type Endpoint } from "./attach";
+import { openProcess } from "../container/state";
+import { ensureBridge, ensureNetworkRules, macFor } from "./attach";
+import { readRecord, recordPath, type Endpoint } from "./record";
 import { parseCidr } from "./ip";
 import { addrAdd, linkDel, linkUp, vethAdd } from "./netlink";
 import { linkIndex, netlink } from "./netlink-socket";
 import type { Network } from "./store";
 import { NetworkStore } from "./store";
 
-const PIDFD_IN_MONITOR = 6;
-
 /** Runs netlink ops inside a running container's network namespace; throws the first failure. */
 async function inside(sys: Sys, info: ContainerInfo, ops: ChildOp[]): Promise<void> {
-  const pid = info.pids!.init.pid;
-  const pidfd = Number(C.syscall(SYS.pidfd_open, pid, 0, 0, 0));
-  if (pidfd < 0) throw new ExitError(`container ${info.id.slice(0, 12)} is not running`, 1);
+  const pidfd = openProcess(info.pids!.init);
+  if (pidfd === null) throw new ExitError(`container ${info.id.slice(0, 12)} is not running`, 1);
   const program: Program = {
     setup: [{ op: "monitor", flags: ["foreground"], pidfile: null }, { op: "clone", namespaces: [], cgroup: null }, { op: "release" }],
-    child: [{ op: "wait-release" }, { op: "setns", fd: PIDFD_IN_MONITOR, namespaces: ["net"], what: "the container's network namespace" }, ...ops, { op: "exit", code: 0 }],
+    child: [{ op: "wait-release" }, { op: "setns", fd: MONITOR_EXTRA_FD, namespaces: ["net"], what: "the container's network namespace" }, ...ops, { op: "exit", code: 0 }],
     teardown: [],
   };
   try {
@@ -59,10 +56,10 @@ export async function connect(sys: Sys, root: string, info: ContainerInfo, n: Ne
     prefix: parseCidr(v4.subnet, "subnet").prefix, gateway: v4.gateway, ip6: null, prefix6: null, gateway6: null, aliases: n.dns ? o.aliases : [],
   };
   try {
-    const veth = vethAdd({ host: ep.hostVeth, peer: ep.ifname, peerMac: ep.mac, master: bridgeIndex, mtu: null });
+    const veth = vethAdd({ host: ep.hostVeth, peer: ep.ifname, peerMac: ep.mac, master: bridgeIndex, up: true });
+    // ctr knows the pid here: patched in as the monitor would.
     new DataView(veth.bytes.buffer).setUint32(veth.pidOffset!, info.pids!.init.pid, true);
     netlink(veth);
-    netlink(linkUp(linkIndex(ep.hostVeth)!, ep.hostVeth));
     await inside(sys, info, [netOp(linkUp(0, ep.ifname), ep.ifname), netOp(addrAdd(0, { family: 4, address: ip, prefix: ep.prefix }, ep.ifname), ep.ifname)]);
   } catch (e) {
     store.release(n.name, ip, info.id);

@@ -5,7 +5,7 @@
 // resolvers (from /etc/resolv.conf; CTR_DNS_UPSTREAM overrides them).
 import * as files from "../files";
 import { readTextFile } from "../../ffi/files";
-import { isAlive, processStartTime } from "../container/state";
+import { isAlive, readProcessRef, selfRef } from "../container/state";
 import { flock, LOCK_EX, LOCK_NB } from "../../ffi/at";
 import { answer, parseQuery, servfail, TYPE } from "./dns";
 import { contains, parseCidr } from "./ip";
@@ -25,10 +25,6 @@ interface Served {
   gateways: Map<string, string>;
 }
 
-function readPid(root: string): { pid: number; start: number } | null {
-  const n = readTextFile(`${dnsDir(root)}/pid`)?.trim().split(" ").map(Number);
-  return n && n.length === 2 ? { pid: n[0]!, start: n[1]! } : null;
-}
 
 function served(root: string): string[] {
   return (readTextFile(`${dnsDir(root)}/serving`) ?? "").split("\n").filter(Boolean);
@@ -48,7 +44,7 @@ function wantedGateways(root: string): Map<string, string> {
 /** Starts the resolver if it is not running, or makes it serve a new network; waits until it does. */
 export function ensureDnsServer(root: string, gateway: string): void {
   const want = [...new Set([gateway, ...wantedGateways(root).keys()])];
-  const running = readPid(root);
+  const running = readProcessRef(`${dnsDir(root)}/pid`);
   const alive = running !== null && isAlive(running);
   if (alive && want.every((g) => served(root).includes(g))) return;
   files.mkdirp(dnsDir(root), 0o700);
@@ -89,7 +85,7 @@ export async function runDnsServer(root: string): Promise<void> {
   // One per state root: a second one started in a race leaves.
   const lock = files.openForLock(`${dir}/lock`);
   if (flock(lock, LOCK_EX | LOCK_NB) < 0) return;
-  files.writeFile(`${dir}/pid`, `${process.pid} ${processStartTime(process.pid) ?? 0}\n`);
+  files.writeFile(`${dir}/pid`, selfRef());
   const sockets = new Map<string, Udp>();
   const state: Served = { gateways: new Map() };
   const pending = new Map<string, { reply: (b: Uint8Array) => void; at: number }>();

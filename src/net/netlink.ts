@@ -9,7 +9,7 @@ const RTM_NAME: Record<number, string> = Object.fromEntries(Object.entries(RTM).
 export const NLM_F = { REQUEST: 1, MULTI: 2, ACK: 4, ROOT: 0x100, MATCH: 0x200, EXCL: 0x200, CREATE: 0x400, DUMP: 0x300 } as const;
 export const NLMSG_ERROR = 2;
 export const NLMSG_DONE = 3;
-const IFLA = { ADDRESS: 1, IFNAME: 3, MTU: 4, MASTER: 10, LINKINFO: 18, NET_NS_PID: 19, NET_NS_FD: 28 } as const;
+const IFLA = { ADDRESS: 1, IFNAME: 3, MASTER: 10, LINKINFO: 18, NET_NS_PID: 19, NET_NS_FD: 28 } as const;
 const IFLA_INFO = { KIND: 1, DATA: 2 } as const;
 const VETH_INFO_PEER = 1;
 const IFA = { ADDRESS: 1, LOCAL: 2 } as const;
@@ -100,13 +100,11 @@ export function bridgeAdd(name: string): Request {
  * A veth pair: `host` in this namespace (in `master`'s bridge), `peer` born in the namespace of
  * the pid patched in (the container's), named as asked there, with its MAC address.
  */
-export function vethAdd(o: { host: string; peer: string; peerMac: string | null; master: number | null; mtu: number | null }): Request {
+export function vethAdd(o: { host: string; peer: string; peerMac: string | null; master: number | null; up: boolean }): Request {
   const peerAttrs: Attr[] = [{ type: IFLA.IFNAME, data: str(o.peer) }, { type: IFLA.NET_NS_PID, pid: true }];
   if (o.peerMac) peerAttrs.push({ type: IFLA.ADDRESS, data: macBytes(o.peerMac) });
-  if (o.mtu) peerAttrs.push({ type: IFLA.MTU, data: u32(o.mtu) });
   const attrs: Attr[] = [{ type: IFLA.IFNAME, data: str(o.host) }];
   if (o.master !== null) attrs.push({ type: IFLA.MASTER, data: u32(o.master) });
-  if (o.mtu) attrs.push({ type: IFLA.MTU, data: u32(o.mtu) });
   attrs.push({
     type: IFLA.LINKINFO,
     nested: [
@@ -115,13 +113,12 @@ export function vethAdd(o: { host: string; peer: string; peerMac: string | null;
       { type: IFLA_INFO.DATA, nested: [{ type: VETH_INFO_PEER, header: ifinfo(0), nested: peerAttrs }] },
     ],
   });
-  return message(RTM.NEWLINK, NLM_F.CREATE | NLM_F.EXCL, ifinfo(0), attrs, `veth ${o.host} (peer ${o.peer} in the container)`);
+  return message(RTM.NEWLINK, NLM_F.CREATE | NLM_F.EXCL, o.up ? ifinfo(0, IFF_UP, IFF_UP) : ifinfo(0), attrs, `veth ${o.host} (peer ${o.peer} in the container)`);
 }
 
-/** Link up (and optionally into a bridge), by index; index 0 with `byName` patched in by the stage. */
-export function linkUp(index: number, what: string, o: { master?: number } = {}): Request {
-  const attrs: Attr[] = o.master === undefined ? [] : [{ type: IFLA.MASTER, data: u32(o.master) }];
-  return message(RTM.NEWLINK, 0, ifinfo(index, IFF_UP, IFF_UP), attrs, `${what} up`, 4);
+/** Link up, by index (index 0: the stage patches in the index of the link it names). */
+export function linkUp(index: number, what: string): Request {
+  return message(RTM.NEWLINK, 0, ifinfo(index, IFF_UP, IFF_UP), [], `${what} up`, 4);
 }
 
 export function linkDel(index: number, what: string): Request {

@@ -42,6 +42,15 @@ function recordSchema(): v.GenericSchema {
   return (schema ??= v.object({ id: v.string(), name: v.nullable(v.string()), hostname: v.string(), endpoints: v.array(endpoint), ports: v.array(port) }));
 }
 
+/**
+ * A container's addresses and firewall rules back, if it holds any: the network modules (netlink,
+ * nftables) load only then, so a container without a network pays nothing at its end.
+ */
+export function releaseNetworkIfHeld(root: string, dir: string): void {
+  if (readTextFile(recordPath(dir)) === null) return;
+  (require("./attach") as typeof import("./attach")).releaseNetwork(root, dir);
+}
+
 export function readRecord(dir: string): NetRecord | null {
   const text = readTextFile(recordPath(dir));
   if (text === null) return null;

@@ -167,16 +167,6 @@ export class NetworkStore {
     }
   }
 
-  /** Container id → its addresses on this network. */
-  leases(name: string): Map<string, string[]> {
-    const out = new Map<string, string[]>();
-    for (const ip of files.readdir(`${this.netDir(name)}/leases`)) {
-      const id = readTextFile(`${this.netDir(name)}/leases/${ip}`)?.trim();
-      if (id) out.set(id, [...(out.get(id) ?? []), ip]);
-    }
-    return out;
-  }
-
   /**
    * An address for a container: `want` if given (and free), else the next free one of the subnet
    * (or its --ip-range), never the network, gateway or broadcast address.

@@ -93,6 +93,9 @@ export interface MonitorProcess {
 
 export type Stdio = "inherit" | "ignore";
 
+/** The first of `extraFds` in the monitor (a pidfd for exec and network connect). */
+export const MONITOR_EXTRA_FD = 6;
+
 /**
  * Spawns the monitor for a program. `extraFds` go to fd 6, 7, ... of the monitor (a pidfd for
  * exec); the ops name them by those numbers. The monitor starts with an empty environment.

@@ -2,12 +2,12 @@
 // directories whose members are symlinks or hardlinks to host files, ambiguous manifests
 // (CVE-2021-41190) on import and on pull, and refusals that say why. Each refusal must leave the
 // store exactly as it was, and no host file's content may reach an image or a message.
+import { craftTar, type Entry } from "../helpers/tar";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ctr, haveBinary, isRoot } from "../helpers/cli";
-import { TAR_END, tarHeader, tarPadding, type TarHeaderInput } from "../../src/image/tar";
 
 const enabled = isRoot && haveBinary;
 const sha = (b: Uint8Array) => `sha256:${new Bun.CryptoHasher("sha256").update(new Uint8Array(b)).digest("hex")}`;
@@ -22,17 +22,7 @@ let tmp = "";
 let host = ""; // files of "the host" that archives aim at
 let ROOT = "";
 
-type Entry = TarHeaderInput & { data?: string | Uint8Array };
-function tar(entries: Entry[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const e of entries) {
-    const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(e.data);
-    parts.push(tarHeader({ mtime: 1700000000, ...e, size: e.type === "file" ? data.length : 0 }));
-    if (e.type === "file") parts.push(data, tarPadding(data.length));
-  }
-  parts.push(TAR_END);
-  return Buffer.concat(parts);
-}
+const tar = craftTar;
 const file = (name: string, data: string | Uint8Array): Entry => ({ name, type: "file", mode: 0o644, data });
 const symlink = (name: string, linkname: string): Entry => ({ name, type: "symlink", mode: 0o777, linkname });
 const hardlink = (name: string, linkname: string): Entry => ({ name, type: "hardlink", mode: 0o644, linkname });

@@ -1,12 +1,12 @@
 // Hostile layers: each case is a tar crafted byte by byte and imported with `ctr import`, the
 // way an image from an untrusted registry arrives. Nothing may be written outside the layer
 // directory, and a refused layer leaves the store as it was.
+import { craftTar, type Entry } from "../helpers/tar";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ctr, haveBinary, isRoot } from "../helpers/cli";
-import { TAR_END, tarHeader, tarPadding, type TarHeaderInput } from "../../src/image/tar";
 import { fgetxattrs, openat, closeFd, AT_FDCWD } from "../../ffi/at";
 import { O_RDONLY, O_CLOEXEC } from "../../ffi/constants";
 
@@ -15,17 +15,7 @@ let tmp = "";
 let outside = "";
 let ROOT = "";
 
-type Entry = TarHeaderInput & { data?: string | Buffer };
-function craft(entries: Entry[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const e of entries) {
-    const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(e.data);
-    parts.push(tarHeader({ mtime: 1700000000, ...e, size: e.type === "file" ? data.length : 0 }));
-    if (e.type === "file") parts.push(data, tarPadding(data.length));
-  }
-  parts.push(TAR_END);
-  return Buffer.concat(parts);
-}
+const craft = craftTar;
 
 let n = 0;
 async function importTar(tar: Buffer, extra: string[] = [], env: Record<string, string> = {}) {

@@ -40,7 +40,7 @@ describe("-p and ExposedPorts", () => {
 
 describe("netlink messages", () => {
   test("a veth whose peer is born in another namespace: the pid's offset is known", () => {
-    const r = vethAdd({ host: "vethab", peer: "eth0", peerMac: "02:42:ac:11:00:02", master: 5, mtu: null });
+    const r = vethAdd({ host: "vethab", peer: "eth0", peerMac: "02:42:ac:11:00:02", master: 5, up: false });
     const v = new DataView(r.bytes.buffer);
     expect(v.getUint32(0, true)).toBe(r.bytes.length);
     expect(v.getUint16(4, true)).toBe(16); // RTM_NEWLINK
