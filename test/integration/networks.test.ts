@@ -49,7 +49,8 @@ describe.skipIf(!enabled)("networks (root, real kernel)", () => {
   });
 
   test("the default bridge: an address from the pool, a default route, reach by IP, no names", async () => {
-    const a = (await httpd(["--name", "a1"], "from-a1")).stdout.trim();
+    // A name no short id (hex) or address can contain, so a grep of /etc/hosts finds only it.
+    const a = (await httpd(["--name", "nx1"], "from-nx1")).stdout.trim();
     const ip = await inspect(a, "{{.NetworkSettings.IPAddress}}");
     expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     const gw = await inspect(a, "{{.NetworkSettings.Gateway}}");
@@ -58,10 +59,10 @@ describe.skipIf(!enabled)("networks (root, real kernel)", () => {
     expect(routes).toContain(t.bridge);
     const r = await run(["--rm", "busybox", "sh", "-c", `ip route; wget -qO- http://${ip}/index.html`]);
     expect(r.stdout).toContain(`default via ${gw} dev eth0`);
-    expect(r.stdout).toContain("from-a1");
-    // No resolver of ctr's on the default bridge (Docker's rule): a1 is not a name there. The
+    expect(r.stdout).toContain("from-nx1");
+    // No resolver of ctr's on the default bridge (Docker's rule): nx1 is not a name there. The
     // --dns points at the remote, which runs none: nothing leaves the test's own namespaces.
-    const names = await run(["--rm", "--dns", remote.ip, "busybox", "sh", "-c", "grep -c a1 /etc/hosts; nslookup a1 2>&1; true"]);
+    const names = await run(["--rm", "--dns", remote.ip, "busybox", "sh", "-c", "grep -c nx1 /etc/hosts; nslookup nx1 2>&1; true"]);
     expect(names.stdout.split("\n")[0]).toBe("0");
     expect(names.stdout).not.toContain(ip);
     await c(["rm", "-f", a]);
